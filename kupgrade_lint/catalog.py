@@ -1,0 +1,287 @@
+"""The versioned knowledge: load ``rules/`` (and user catalog files), validate, answer questions.
+
+Each fact lives in exactly one catalog entry; whether a hop crosses it is decided by
+``versions.Hop.crosses`` alone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+import jsonschema
+import yaml
+
+from kupgrade_lint.errors import CatalogError
+from kupgrade_lint.versions import minor_key
+
+BUILTIN_RULES_PACKAGE = "kupgrade_lint.builtin_rules"
+BUILTIN_LABEL = "built-in"
+
+
+def _schema() -> dict:
+    text = resources.files("kupgrade_lint").joinpath("schemas/catalog.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def _build(cls, data: dict, origin: str):
+    names = {f.name for f in fields(cls)}
+    values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in names}
+    return cls(origin=origin, **values)
+
+
+@dataclass(frozen=True)
+class ImageDefaults:
+    """kubeadm's default images from one patch of a minor on."""
+
+    from_patch: int
+    image_repository: str
+    coredns_image: str
+    coredns_tag: str
+    etcd_tag: str
+    pause_tag: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Release:
+    """What the catalog knows of one minor release."""
+
+    minor: str
+    last_patch: str
+    kubelet_skew: int
+    kube_proxy_skew: int
+    kubeadm_images: tuple[ImageDefaults, ...]
+    sources: tuple[str, ...]
+    origin: str
+    kubeadm_min_kubelet_skew: int | None = None
+
+    def images_at(self, patch: int) -> ImageDefaults:
+        """The kubeadm image defaults in force at patch release ``patch`` of this minor."""
+        chosen = self.kubeadm_images[0]
+        for entry in self.kubeadm_images:
+            if entry.from_patch <= patch:
+                chosen = entry
+        return chosen
+
+
+@dataclass(frozen=True)
+class RemovedApi:
+    """A built-in API version (or file-only config API version) no longer served or accepted."""
+
+    api_version: str
+    kind: str
+    read_by: str
+    deprecated_in: str | None
+    removed_in: str
+    replacement: str | None
+    sources: tuple[str, ...]
+    origin: str
+    replacement_available_in: str | None = None
+    migration: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RemovedFlag:
+    """A command-line flag removed from a component (or restricted to ``allowed_values``)."""
+
+    component: str
+    flag: str
+    removed_in: str
+    sources: tuple[str, ...]
+    origin: str
+    deprecated_in: str | None = None
+    allowed_values: tuple[str, ...] | None = None
+    replacement: str | None = None
+
+
+@dataclass(frozen=True)
+class RemovedFeatureGate:
+    """A feature gate the components no longer recognise from ``removed_in`` on."""
+
+    gate: str
+    component: str
+    removed_in: str
+    sources: tuple[str, ...]
+    origin: str
+    locked_to: bool | None = None
+
+    @property
+    def last_accepted_in(self) -> str:
+        major, minor = minor_key(self.removed_in)
+        return f"{major}.{minor - 1}"
+
+
+@dataclass(frozen=True)
+class RemovedAdmissionPlugin:
+    """An admission plugin kube-apiserver no longer knows."""
+
+    plugin: str
+    removed_in: str
+    sources: tuple[str, ...]
+    origin: str
+    deprecated_in: str | None = None
+    replacement: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule: metadata plus the check that implements it and its parameters."""
+
+    id: str
+    name: str
+    category: str
+    severity: str
+    check: str
+    summary: str
+    remediation: str
+    sources: tuple[str, ...]
+    origin: str
+    breaks_in: str | None = None
+    until: str | None = None
+    params: dict = field(default_factory=dict)
+
+    @property
+    def help_uri(self) -> str:
+        return self.sources[0]
+
+
+_KINDS: dict[str, tuple[type, Any]] = {
+    "releases": (Release, lambda e: e.minor),
+    "apis": (RemovedApi, lambda e: (e.api_version, e.kind)),
+    "flags": (RemovedFlag, lambda e: (e.component, e.flag)),
+    "feature_gates": (RemovedFeatureGate, lambda e: (e.component, e.gate)),
+    "admission_plugins": (RemovedAdmissionPlugin, lambda e: e.plugin),
+    "rules": (Rule, lambda e: e.id),
+}
+
+
+class Catalog:
+    """All catalog entries, indexed for the checks."""
+
+    def __init__(self) -> None:
+        self.releases: dict[str, Release] = {}
+        self.apis: dict[tuple[str, str], RemovedApi] = {}
+        self.flags: dict[tuple[str, str], RemovedFlag] = {}
+        self.feature_gates: dict[tuple[str, str], RemovedFeatureGate] = {}
+        self.admission_plugins: dict[str, RemovedAdmissionPlugin] = {}
+        self.rules: dict[str, Rule] = {}
+        self.files: list[str] = []
+
+    # -- loading -----------------------------------------------------------------------------
+    def add_document(self, data: Any, origin: str) -> None:
+        """Validate one catalog file's content and add its entries; duplicates are refused."""
+        validator = jsonschema.Draft202012Validator(_SCHEMA)
+        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+        if errors:
+            err = errors[0]
+            where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+            raise CatalogError(f"{origin}: {where}: {err.message}")
+        (kind, entries), = data.items()
+        cls, key_of = _KINDS[kind]
+        index = self._index(kind)
+        for raw in entries:
+            if kind == "releases":
+                raw = dict(raw)
+                raw["kubeadm_images"] = tuple(
+                    ImageDefaults(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in item.items()})
+                    for item in sorted(raw["kubeadm_images"], key=lambda i: i["from_patch"])
+                )
+            entry = _build(cls, raw, origin)
+            key = key_of(entry)
+            if key in index:
+                raise CatalogError(
+                    f"{origin}: {kind} entry {_show(key)} is already defined in {index[key].origin}; "
+                    "a catalog entry cannot be overridden"
+                )
+            _check_order(entry, origin)
+            index[key] = entry
+        self.files.append(origin)
+
+    def _index(self, kind: str) -> dict:
+        return {
+            "releases": self.releases,
+            "apis": self.apis,
+            "flags": self.flags,
+            "feature_gates": self.feature_gates,
+            "admission_plugins": self.admission_plugins,
+            "rules": self.rules,
+        }[kind]
+
+    def finish(self) -> "Catalog":
+        """Cross-entry integrity checks, run once everything is loaded."""
+        names: dict[str, str] = {}
+        for rule in self.rules.values():
+            if rule.name in names:
+                raise CatalogError(f"{rule.origin}: rule name '{rule.name}' is used by {names[rule.name]} too")
+            names[rule.name] = rule.id
+        return self
+
+    # -- questions ---------------------------------------------------------------------------
+    def last_patch(self, minor: str) -> str | None:
+        release = self.releases.get(minor)
+        return release.last_patch if release else None
+
+    def known_minors(self) -> list[str]:
+        return sorted(self.releases, key=minor_key)
+
+    def rule_by_check(self, check: str) -> list[Rule]:
+        return [r for r in self.rules.values() if r.check == check]
+
+
+def _show(key: Any) -> str:
+    return "/".join(key) if isinstance(key, tuple) else str(key)
+
+
+def _check_order(entry: Any, origin: str) -> None:
+    """deprecated ≤ removed and replacement available ≤ removed: a data error otherwise."""
+    removed = getattr(entry, "removed_in", None)
+    if removed is None:
+        return
+    for attr in ("deprecated_in", "replacement_available_in"):
+        value = getattr(entry, attr, None)
+        if value is not None and minor_key(value) > minor_key(removed):
+            raise CatalogError(f"{origin}: {_show(_key_for(entry))}: {attr} {value} is after removed_in {removed}")
+
+
+def _key_for(entry: Any) -> Any:
+    for kind, (cls, key_of) in _KINDS.items():
+        if isinstance(entry, cls):
+            return key_of(entry)
+    return "?"
+
+
+_SCHEMA = _schema()
+
+
+def _read_yaml(text: str, origin: str) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise CatalogError(f"{origin}{where}: not valid YAML: {problem}") from None
+
+
+def load_catalog(extra_files: Iterable[Path] = ()) -> Catalog:
+    """Load the built-in catalog from the installed package, then the user's extra catalog files."""
+    catalog = Catalog()
+    root = resources.files(BUILTIN_RULES_PACKAGE)
+    for item in sorted(root.iterdir(), key=lambda p: p.name):
+        if item.name in ("__init__.py", "__pycache__") or item.name.startswith("."):
+            continue
+        origin = f"{BUILTIN_LABEL}:rules/{item.name}"
+        if not item.name.endswith(".yaml"):
+            raise CatalogError(f"{origin}: unexpected file in rules/ (only .yaml catalog files belong there)")
+        catalog.add_document(_read_yaml(item.read_text(encoding="utf-8"), origin), origin)
+    for path in extra_files:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CatalogError(f"{path}: cannot read catalog file: {exc.strerror}") from None
+        catalog.add_document(_read_yaml(text, str(path)), str(path))
+    return catalog.finish()

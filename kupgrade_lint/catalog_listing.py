@@ -1,0 +1,122 @@
+"""Render the catalog for people (text), machines (JSON) and the docs (markdown, docs/rules.md)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from kupgrade_lint.catalog import Catalog
+from kupgrade_lint.versions import minor_key
+
+KINDS = ("rules", "apis", "flags", "feature-gates", "admission-plugins", "releases")
+
+
+def _rows(catalog: Catalog, kind: str, minor: str | None) -> list[dict[str, Any]]:
+    def keep(*versions: str | None) -> bool:
+        return minor is None or minor in versions
+
+    if kind == "rules":
+        items = [r for r in catalog.rules.values() if keep(r.breaks_in) or minor is None]
+        rows = [
+            {"id": r.id, "name": r.name, "category": r.category, "severity": r.severity, "breaks_in": r.breaks_in, "summary": r.summary, "remediation": r.remediation, "sources": list(r.sources)}
+            for r in sorted(items, key=lambda r: r.id)
+        ]
+        return rows
+    if kind == "apis":
+        items = sorted(catalog.apis.values(), key=lambda e: (minor_key(e.removed_in), e.api_version, e.kind))
+        return [
+            {"api_version": e.api_version, "kind": e.kind, "read_by": e.read_by, "deprecated_in": e.deprecated_in, "removed_in": e.removed_in,
+             "replacement": e.replacement, "replacement_available_in": e.replacement_available_in, "migration": list(e.migration), "sources": list(e.sources)}
+            for e in items if keep(e.removed_in, e.deprecated_in)
+        ]
+    if kind == "flags":
+        items = sorted(catalog.flags.values(), key=lambda e: (minor_key(e.removed_in), e.component, e.flag))
+        return [
+            {"component": e.component, "flag": e.flag, "deprecated_in": e.deprecated_in, "removed_in": e.removed_in,
+             "allowed_values": list(e.allowed_values) if e.allowed_values is not None else None, "replacement": e.replacement, "sources": list(e.sources)}
+            for e in items if keep(e.removed_in, e.deprecated_in)
+        ]
+    if kind == "feature-gates":
+        items = sorted(catalog.feature_gates.values(), key=lambda e: (minor_key(e.removed_in), e.component, e.gate))
+        return [
+            {"gate": e.gate, "component": e.component, "last_accepted_in": e.last_accepted_in, "removed_in": e.removed_in, "locked_to": e.locked_to, "sources": list(e.sources)}
+            for e in items if keep(e.removed_in)
+        ]
+    if kind == "admission-plugins":
+        items = sorted(catalog.admission_plugins.values(), key=lambda e: (minor_key(e.removed_in), e.plugin))
+        return [
+            {"plugin": e.plugin, "deprecated_in": e.deprecated_in, "removed_in": e.removed_in, "replacement": e.replacement, "sources": list(e.sources)}
+            for e in items if keep(e.removed_in, e.deprecated_in)
+        ]
+    if kind == "releases":
+        items = sorted(catalog.releases.values(), key=lambda e: minor_key(e.minor))
+        rows = []
+        for e in items:
+            if not keep(e.minor):
+                continue
+            rows.append({
+                "minor": e.minor, "last_patch": e.last_patch, "kubelet_skew": e.kubelet_skew, "kube_proxy_skew": e.kube_proxy_skew,
+                "kubeadm_min_kubelet_skew": e.kubeadm_min_kubelet_skew,
+                "kubeadm_images": [asdict(i) | {"sources": list(i.sources)} for i in e.kubeadm_images], "sources": list(e.sources),
+            })
+        return rows
+    raise ValueError(kind)
+
+
+_TEXT_COLUMNS = {
+    "rules": ("id", "name", "category", "severity", "breaks_in", "summary"),
+    "apis": ("removed_in", "api_version", "kind", "read_by", "replacement"),
+    "flags": ("removed_in", "component", "flag", "allowed_values", "replacement"),
+    "feature-gates": ("removed_in", "component", "gate", "last_accepted_in"),
+    "admission-plugins": ("removed_in", "plugin", "replacement"),
+    "releases": ("minor", "last_patch", "kubelet_skew", "kubeadm_min_kubelet_skew", "images"),
+}
+
+
+def _cell(row: dict[str, Any], column: str) -> str:
+    if column == "images":
+        parts = []
+        for img in row["kubeadm_images"]:
+            parts.append(f".{img['from_patch']}+: {img['image_repository']} coredns {img['coredns_image']}:{img['coredns_tag']} etcd {img['etcd_tag']} pause {img['pause_tag']}")
+        return "; ".join(parts)
+    value = row.get(column)
+    if value is None:
+        return "-"
+    if isinstance(value, list):
+        return ",".join(value) if value else "-"
+    return str(value)
+
+
+def render_catalog(catalog: Catalog, kinds: list[str], minor: str | None, fmt: str) -> str:
+    """The listing for ``kupgrade-lint rules``; markdown is also what docs/rules.md holds."""
+    chosen = [k for k in KINDS if not kinds or k in kinds]
+    data = {k: _rows(catalog, k, minor) for k in chosen}
+    if fmt == "json":
+        return json.dumps({k.replace("-", "_"): v for k, v in data.items()}, indent=2, ensure_ascii=False) + "\n"
+    out: list[str] = []
+    if fmt == "markdown":
+        out.append("# kupgrade-lint rules and catalog\n")
+        out.append("Generated by `kupgrade-lint rules -o markdown` from `rules/`; do not edit by hand.\n")
+        for kind in chosen:
+            rows = data[kind]
+            out.append(f"## {kind} ({len(rows)})\n")
+            columns = _TEXT_COLUMNS[kind]
+            out.append("| " + " | ".join(columns) + " | sources |")
+            out.append("|" + "---|" * (len(columns) + 1))
+            for row in rows:
+                cells = [_cell(row, c).replace("|", "\\|") for c in columns]
+                sources = " ".join(f"<{u}>" for u in row["sources"])
+                out.append("| " + " | ".join(cells) + f" | {sources} |")
+            out.append("")
+        return "\n".join(out)
+    for kind in chosen:
+        rows = data[kind]
+        out.append(f"{kind} ({len(rows)})")
+        columns = _TEXT_COLUMNS[kind]
+        table = [list(columns)] + [[_cell(r, c) for c in columns] for r in rows]
+        widths = [min(max(len(r[i]) for r in table), 60) for i in range(len(columns))]
+        for r in table:
+            out.append("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+        out.append("")
+    return "\n".join(out)

@@ -1,0 +1,81 @@
+"""Clients that reach kube-apiserver over plain HTTP (the insecure port): kubeconfigs and container args."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from kupgrade_lint.catalog import Rule
+from kupgrade_lint.checks import WORKLOAD_KINDS, Candidate, CheckContext, check, pod_specs
+from kupgrade_lint.findings import Location
+from kupgrade_lint.parsers.yaml_documents import YamlError, load_documents
+
+_SERVER_RE = re.compile(r"^\s*server:\s*[\"']?(http://[^\s\"']+)", re.M)
+_HTTP_URL = re.compile(r"http://[^\s\"',]+")
+_MASTER_FLAGS = ("--master", "--kubeconfig-server", "--apiserver-host", "--kube-api-url")
+_MASTER_ENV = ("KUBERNETES_MASTER", "KUBE_MASTER", "K8S_API", "KUBERNETES_API_URL")
+
+
+def _insecure_ports(ctx: CheckContext) -> set[str]:
+    ports = {"8080"}
+    for flag in ctx.config.flags:
+        if flag.component == "kube-apiserver" and flag.name == "insecure-port" and flag.value and flag.value != "0":
+            ports.add(flag.value)
+    return ports
+
+
+@check("insecure_apiserver_client")
+def insecure_apiserver_client(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
+    """Kubeconfigs on nodes and in ConfigMaps, and container args/env, that use http:// to the apiserver."""
+    message_tail = f"kube-apiserver {rule.breaks_in} serves only HTTPS (the insecure port is gone)"
+    for node, files in sorted(ctx.snapshot.node_files.items()):
+        for path, nf in sorted(files.items()):
+            if "apiVersion" not in nf.text or "clusters" not in nf.text or "http://" not in nf.text:
+                continue
+            try:
+                docs = load_documents(nf.text)
+            except YamlError:
+                continue
+            for doc in docs:
+                if not isinstance(doc.data, dict) or doc.data.get("kind") != "Config":
+                    continue
+                for i, cluster in enumerate(doc.data.get("clusters") or []):
+                    server = str(((cluster or {}).get("cluster") or {}).get("server", ""))
+                    if server.startswith("http://"):
+                        yield Candidate(
+                            rule.breaks_in,
+                            f"kubeconfig {path} on {node} reaches the apiserver at {server}; {message_tail}",
+                            Location(file=path, line=doc.line_of(("clusters", i, "cluster", "server")), node=node),
+                        )
+    for obj in ctx.snapshot.of_kind("ConfigMap"):
+        for key, value in sorted((obj.data.get("data") or {}).items()):
+            if not isinstance(value, str):
+                continue
+            for match in _SERVER_RE.finditer(value):
+                inner = value.count("\n", 0, match.start()) + 1
+                yield Candidate(
+                    rule.breaks_in,
+                    f"kubeconfig in ConfigMap {obj.namespace}/{obj.name} key {key} reaches the apiserver at {match.group(1)}; {message_tail}",
+                    obj.location(line=obj.content_line(("data", key), inner), field_path=f"data.{key}"),
+                )
+    ports = _insecure_ports(ctx)
+    for obj in ctx.snapshot.of_kind(*WORKLOAD_KINDS):
+        for path, spec in pod_specs(obj.data, obj.kind):
+            for ci, container in enumerate((spec.get("containers") or []) + (spec.get("initContainers") or [])):
+                key = "containers" if ci < len(spec.get("containers") or []) else "initContainers"
+                index = ci if key == "containers" else ci - len(spec.get("containers") or [])
+                for field in ("command", "args"):
+                    for ai, arg in enumerate(container.get(field) or []):
+                        if not isinstance(arg, str) or not arg.startswith(_MASTER_FLAGS):
+                            continue
+                        for url in _HTTP_URL.findall(arg):
+                            yield _client(obj, path + (key, index, field, ai), url, rule, message_tail)
+                for ei, env in enumerate(container.get("env") or []):
+                    value = str((env or {}).get("value", ""))
+                    if value.startswith("http://") and ((env or {}).get("name") in _MASTER_ENV or any(f":{p}" in value for p in ports)):
+                        yield _client(obj, path + (key, index, "env", ei), value, rule, message_tail)
+
+
+def _client(obj, path: tuple, url: str, rule: Rule, tail: str) -> Candidate:
+    who = f"{obj.kind} {obj.namespace}/{obj.name}" if obj.namespace else f"{obj.kind} {obj.name}"
+    return Candidate(rule.breaks_in, f"{who} reaches the apiserver at {url}; {tail}", obj.location(*path))

@@ -1,0 +1,64 @@
+"""Command-line flags the new binaries reject, and admission plugins kube-apiserver no longer knows."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from kupgrade_lint.catalog import Rule
+from kupgrade_lint.checks import Candidate, CheckContext, check
+from kupgrade_lint.parsers.flags import parse_feature_gates
+
+
+@check("removed_flag")
+def removed_flag(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
+    """Every place a removed flag (or a value no longer allowed) is set, including ``$VAR`` references."""
+    for setting in ctx.config.flags:
+        entry = ctx.catalog.flags.get((setting.component, setting.name))
+        if entry is None:
+            continue
+        written = f"--{setting.name}" + (f"={setting.value}" if setting.value is not None else "")
+        if entry.allowed_values is not None:
+            if setting.value is not None and setting.value in entry.allowed_values:
+                continue
+            allowed = ", ".join(entry.allowed_values)
+            message = f"{setting.component} is given {written} ({setting.place}); from {entry.removed_in} --{entry.flag} accepts only {allowed}"
+            remediation = f"Set --{entry.flag} to {allowed} or remove it."
+        else:
+            message = f"{setting.component} is given {written} ({setting.place}); the flag is removed in {entry.removed_in} and {setting.component} will not start (unknown flag)"
+            remediation = f"Remove --{entry.flag} before the hop to {entry.removed_in}."
+        if entry.replacement:
+            remediation += f" {entry.replacement}"
+        yield Candidate(entry.removed_in, message, setting.location, remediation=remediation, references=entry.sources)
+        # A variable that only carries removed flags goes too: report its reference in the unit.
+        if setting.via is not None and setting.variable_flags and all(
+            ctx.catalog.flags.get((setting.component, f)) is not None for f in setting.variable_flags
+        ):
+            yield Candidate(
+                entry.removed_in,
+                f"${setting.via_variable} expands to {written} for {setting.component} ({setting.location.file}:{setting.location.line})",
+                setting.via,
+                remediation=f"Remove the ${setting.via_variable} reference together with its definition.",
+                references=entry.sources,
+            )
+
+
+@check("removed_admission_plugin")
+def removed_admission_plugin(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
+    """Admission plugins in --enable-admission-plugins / --disable-admission-plugins that are gone."""
+    for setting in ctx.config.flags:
+        if setting.component != "kube-apiserver" or setting.name not in ("enable-admission-plugins", "disable-admission-plugins", "admission-control"):
+            continue
+        for plugin, _ in parse_feature_gates(setting.value or ""):
+            entry = ctx.catalog.admission_plugins.get(plugin)
+            if entry is None:
+                continue
+            remediation = f"Remove {plugin} from --{setting.name} before the hop to {entry.removed_in}."
+            if entry.replacement:
+                remediation += f" {entry.replacement}"
+            yield Candidate(
+                entry.removed_in,
+                f"kube-apiserver --{setting.name} lists {plugin} ({setting.place}); the plugin is removed in {entry.removed_in} and kube-apiserver will not start",
+                setting.location,
+                remediation=remediation,
+                references=entry.sources,
+            )

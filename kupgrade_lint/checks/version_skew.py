@@ -1,0 +1,68 @@
+"""Kubelets left behind while the control plane moves on: skew policy and kubeadm's --force."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from kupgrade_lint.catalog import Rule
+from kupgrade_lint.checks import Candidate, CheckContext, check
+from kupgrade_lint.findings import Location
+
+
+def _old_kubelets(ctx: CheckContext, allowed: int, minor: int) -> list[str]:
+    return sorted(
+        f"{n.name} ({n.kubelet})" for n in ctx.facts.nodes if n.kubelet is not None and minor - n.kubelet.minor > allowed
+    )
+
+
+def _lagging(ctx: CheckContext) -> bool:
+    return ctx.options.kubelet_strategy == "last"
+
+
+@check("kubelet_skew")
+def kubelet_skew(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
+    """At each hop, kubelets older than the release's skew policy allows."""
+    if not _lagging(ctx):
+        return
+    for hop in ctx.hops:
+        release = ctx.catalog.releases[hop.minor]
+        old = _old_kubelets(ctx, release.kubelet_skew, hop.dest.minor)
+        if not old:
+            continue
+        yield Candidate(
+            hop.minor,
+            f"with the control plane at {hop.dest} the kubelets {', '.join(old)} are more than {release.kubelet_skew} minors older, "
+            "beyond the supported version skew",
+            Location(kind="Node", name=", ".join(n.split(" ")[0] for n in old)),
+            references=release.sources,
+        )
+    if ctx.hops and len(ctx.hops) > 1:
+        last = ctx.hops[-1]
+        jumps = sorted(f"{n.name} ({n.kubelet})" for n in ctx.facts.nodes if n.kubelet and last.dest.minor - n.kubelet.minor > 1)
+        if jumps:
+            yield Candidate(
+                last.minor,
+                f"the kubelets {', '.join(jumps)} will jump straight to {last.dest}, several minors in one step; drain each node first and expect its containers to restart",
+                Location(kind="Node", name=", ".join(n.split(" ")[0] for n in jumps)),
+                references=ctx.catalog.releases[last.minor].sources,
+            )
+
+
+@check("kubeadm_force")
+def kubeadm_force(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
+    """Hops where ``kubeadm upgrade apply`` refuses without ``--force`` because kubelets are too old."""
+    if not _lagging(ctx):
+        return
+    for hop in ctx.hops:
+        release = ctx.catalog.releases[hop.minor]
+        if release.kubeadm_min_kubelet_skew is None:
+            continue
+        old = _old_kubelets(ctx, release.kubeadm_min_kubelet_skew, hop.dest.minor)
+        if old:
+            yield Candidate(
+                hop.minor,
+                f"kubeadm upgrade apply {hop.dest} refuses without -f/--force: kubelets {', '.join(old)} are more than "
+                f"{release.kubeadm_min_kubelet_skew} minor(s) older than {hop.dest.minor_string}",
+                Location(kind="Node", name=", ".join(n.split(" ")[0] for n in old)),
+                references=release.sources,
+            )

@@ -1,0 +1,378 @@
+"""Collect a live cluster into a snapshot directory (cluster/, helm/, tls/, metrics/).
+
+Read-only by construction: only GET requests, matching the get/list ClusterRole shipped in
+deploy/rbac.yaml. What cannot be read (403, 404, timeouts after retries, broken responses)
+is recorded in ``collection_errors`` and everything else is still collected; only "nothing
+can be collected at all" (no configuration, no connection, 401) raises CollectionError.
+
+Every resource is listed through the version discovery prefers for its group, never through
+a deprecated version when a current one serves it: listing through ``extensions/v1beta1``
+would both mislead and show up in the cluster's own deprecated-API telemetry
+(``apiserver_requested_deprecated_apis``,
+https://kubernetes.io/blog/2020/09/03/warnings/#metrics). Which apiVersion an object is
+really managed with is judged later by the engine, from the evidence kept in each object:
+its last-applied-configuration annotation and its managedFields.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, TextIO
+
+from kupgrade_lint.collectors.discovery import APIResource, Discovery, discover
+from kupgrade_lint.collectors.helm import (
+    HelmDecodeError,
+    HelmRelease,
+    decode_helm2,
+    decode_helm3,
+    decode_helm3_secret_value,
+    latest_deployed,
+)
+from kupgrade_lint.collectors.kubeapi import ApiError, KubeAPI, Unauthorized, Unreachable
+from kupgrade_lint.collectors.metadata import write_metadata
+from kupgrade_lint.collectors.redact import sanitize_manifest, sanitize_object
+from kupgrade_lint.collectors.summary import CollectSummary, Tally
+from kupgrade_lint.collectors.tlscerts import (
+    WebhookEndpoint,
+    fetch_presented_chain,
+    mounted_secret_names,
+    pods_behind_service,
+    public_certificates_from_secret,
+    webhook_endpoints,
+)
+from kupgrade_lint.errors import CollectionError
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resource to list, and the groups that may serve it, best first."""
+
+    resource: str
+    groups: tuple[str, ...]
+
+
+# What the engine reads from a cluster. ``extensions`` comes last wherever it appears: it is
+# only used on clusters so old that nothing else serves the resource.
+TARGETS: tuple[Target, ...] = (
+    Target("namespaces", ("",)),
+    Target("nodes", ("",)),
+    Target("pods", ("",)),
+    Target("services", ("",)),
+    Target("limitranges", ("",)),
+    Target("resourcequotas", ("",)),
+    Target("deployments", ("apps", "extensions")),
+    Target("daemonsets", ("apps", "extensions")),
+    Target("statefulsets", ("apps",)),
+    Target("replicasets", ("apps", "extensions")),
+    Target("jobs", ("batch",)),
+    Target("cronjobs", ("batch",)),
+    Target("ingresses", ("networking.k8s.io", "extensions")),
+    Target("networkpolicies", ("networking.k8s.io", "extensions")),
+    Target("podsecuritypolicies", ("policy", "extensions")),
+    Target("mutatingwebhookconfigurations", ("admissionregistration.k8s.io",)),
+    Target("validatingwebhookconfigurations", ("admissionregistration.k8s.io",)),
+    Target("apiservices", ("apiregistration.k8s.io",)),
+    Target("customresourcedefinitions", ("apiextensions.k8s.io",)),
+    # Prometheus Operator objects, when their CRDs are installed.
+    Target("servicemonitors", ("monitoring.coreos.com",)),
+    Target("podmonitors", ("monitoring.coreos.com",)),
+    Target("prometheusrules", ("monitoring.coreos.com",)),
+    Target("probes", ("monitoring.coreos.com",)),
+    Target("prometheuses", ("monitoring.coreos.com",)),
+)
+
+# kube-system ConfigMaps that hold cluster configuration kubeadm (and kubespray, which runs
+# kubeadm) writes: https://kubernetes.io/docs/reference/setup-tools/kubeadm/implementation-details/
+# kubelet-config-1.X became kubelet-config in v1.24 (kubeadm UnversionedKubeletConfigMap).
+KUBE_SYSTEM_CONFIGMAPS = re.compile(r"^(kubeadm-config|kube-proxy|coredns|kubelet-config|kubelet-config-1\.\d+)$")
+
+# Only these metric families are kept from /metrics: the apiserver's own record of which
+# deprecated APIs were requested since it started
+# (https://kubernetes.io/docs/reference/using-api/deprecation-guide/#migrate-to-non-deprecated-apis).
+KEPT_METRICS = ("apiserver_requested_deprecated_apis",)
+
+HELM3_SECRETS = ("owner=helm,status=deployed", "type=helm.sh/release.v1")
+HELM3_CONFIGMAPS = "owner=helm,status=deployed"
+HELM2_CONFIGMAPS = "OWNER=TILLER,STATUS=DEPLOYED"
+
+
+def collect_cluster(
+    out_dir: Path,
+    *,
+    kubeconfig: str | None = None,
+    context: str | None = None,
+    progress: TextIO | None = None,
+    concurrency: int = 4,
+    timeout: float = 30.0,
+) -> CollectSummary:
+    """Write a snapshot of the cluster the kubeconfig (or in-cluster config) points at.
+
+    ``progress`` gets a one-line running count when it is a terminal. Raises
+    CollectionError only when nothing can be collected at all.
+    """
+    out_dir = Path(out_dir)
+    tally = Tally(progress)
+    api = KubeAPI.connect(kubeconfig=kubeconfig, context=context, timeout=timeout)
+    collector = _ClusterCollector(api, out_dir, tally, max(1, int(concurrency)), timeout)
+    collector.run()
+    summary = tally.summary()
+    write_metadata(out_dir, server_version=collector.server_version, errors=summary.errors, merge_existing=False)
+    return summary
+
+
+def _fatal(api: KubeAPI, exc: ApiError) -> CollectionError:
+    if isinstance(exc, Unauthorized):
+        return CollectionError(f"{api.host} refused the credentials: {exc.describe()}")
+    return CollectionError(f"cannot connect to {api.host}: {exc.message}")
+
+
+def _scope(res: APIResource, namespace: str | None) -> str:
+    if namespace:
+        return f" in namespace {namespace}"
+    return " in all namespaces" if res.namespaced else ""
+
+
+class _ClusterCollector:
+    def __init__(self, api: KubeAPI, out_dir: Path, tally: Tally, concurrency: int, timeout: float):
+        self.api = api
+        self.out = out_dir
+        self.tally = tally
+        self.concurrency = concurrency
+        self.timeout = timeout
+        self.server_version: dict | None = None
+        self.listed: dict[str, list[dict]] = {}
+        self.helm: list[HelmRelease] = []
+
+    # -- orchestration ---------------------------------------------------------------------
+
+    def run(self) -> None:
+        try:
+            self.server_version = self.api.get_json("/version")
+        except (Unauthorized, Unreachable) as exc:
+            raise _fatal(self.api, exc) from None
+        except ApiError as exc:
+            self.tally.error("read the server version (/version)", exc.describe())
+        try:
+            discovery = discover(self.api, concurrency=self.concurrency, on_error=self.tally.error)
+        except (Unauthorized, Unreachable) as exc:
+            raise _fatal(self.api, exc) from None
+        for stem, doc in sorted(discovery.documents.items()):
+            self._write_json(Path("cluster", "discovery", f"{stem}.json"), doc)
+        jobs = self._plan(discovery)
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            for future in [pool.submit(job) for job in jobs]:
+                future.result()
+        self._collect_webhook_certificates()
+        self._write_helm()
+
+    def _plan(self, discovery: Discovery) -> list[Callable[[], None]]:
+        jobs: list[Callable[[], None]] = []
+        for target in TARGETS:
+            res = discovery.find(target.resource, target.groups)
+            if res is None:
+                failed = discovery.unresolved_because_failed(target.groups)
+                if failed:
+                    self.tally.error(
+                        f"list {target.resource}",
+                        f"not found in discovery; discovery of {', '.join(failed)} failed",
+                    )
+                continue  # not served by this cluster: nothing there to check
+            jobs.append(lambda res=res: self._list_resource(res))
+        core_cm = discovery.find("configmaps", ("",))
+        core_secret = discovery.find("secrets", ("",))
+        if core_cm is not None:
+            jobs.append(lambda: self._list_kube_system_configmaps(core_cm))
+            jobs.append(lambda: self._list_helm_configmaps(core_cm, HELM3_CONFIGMAPS, 3))
+            jobs.append(lambda: self._list_helm_configmaps(core_cm, HELM2_CONFIGMAPS, 2))
+        if core_secret is not None:
+            jobs.append(lambda: self._list_helm3_secrets(core_secret))
+        jobs.append(self._read_metrics)
+        return jobs
+
+    # -- lists -----------------------------------------------------------------------------
+
+    def _list(self, res: APIResource, what: str, *, namespace: str | None = None, query: dict | None = None) -> list[dict] | None:
+        try:
+            envelope = self.api.list_all(
+                res.collection_path(namespace), query, on_page=lambda _n: self.tally.add(pages=1)
+            )
+        except ApiError as exc:
+            self.tally.error(what, exc.describe())
+            return None
+        self.tally.add(resources=1)
+        items = []
+        for item in envelope.get("items") or []:
+            # List responses leave apiVersion/kind off their items; kubectl puts them back.
+            item.setdefault("apiVersion", res.api_version)
+            item.setdefault("kind", res.kind)
+            items.append(item)
+        items.sort(key=lambda o: ((o.get("metadata") or {}).get("namespace") or "", (o.get("metadata") or {}).get("name") or ""))
+        return items
+
+    def _list_resource(self, res: APIResource) -> None:
+        what = f"list {res.group_version} {res.name}{_scope(res, None)}"
+        items = self._list(res, what)
+        if items is None:
+            return
+        self.listed[res.name] = items
+        self._write_list(Path("cluster", res.group or "core", res.version, f"{res.name}.json"), items)
+
+    def _list_kube_system_configmaps(self, res: APIResource) -> None:
+        what = f"list {res.group_version} configmaps in namespace kube-system"
+        items = self._list(res, what, namespace="kube-system")
+        if items is None:
+            return
+        kept = [i for i in items if KUBE_SYSTEM_CONFIGMAPS.match(str((i.get("metadata") or {}).get("name", "")))]
+        self._write_list(Path("cluster", "core", res.version, "configmaps.kube-system.json"), kept)
+
+    def _list_helm_configmaps(self, res: APIResource, selector: str, major: int) -> None:
+        what = f"list {res.group_version} configmaps labelled {selector} in all namespaces (Helm {major} releases)"
+        items = self._list(res, what, query={"labelSelector": selector})
+        if items is None:
+            return
+        decode = decode_helm3 if major == 3 else decode_helm2
+        for item in items:
+            self._decode_release(item, lambda value: decode(value))
+
+    def _list_helm3_secrets(self, res: APIResource) -> None:
+        labels, fields = HELM3_SECRETS
+        what = f"list {res.group_version} secrets labelled {labels} in all namespaces (Helm 3 releases)"
+        items = self._list(res, what, query={"labelSelector": labels, "fieldSelector": fields})
+        if items is None:
+            return
+        for item in items:
+            self._decode_release(item, decode_helm3_secret_value)
+
+    def _decode_release(self, item: dict, decode: Callable[[str], HelmRelease]) -> None:
+        meta = item.get("metadata") or {}
+        label = f"{item.get('kind', 'object')} {meta.get('namespace', '')}/{meta.get('name', '')}"
+        value = (item.get("data") or {}).get("release")
+        if not isinstance(value, str):
+            self.tally.error(f"decode the Helm release in {label}", "no data.release")
+            return
+        try:
+            release = decode(value)
+        except (HelmDecodeError, ValueError) as exc:
+            self.tally.error(f"decode the Helm release in {label}", str(exc))
+            return
+        if release.helm_major == 3 and not release.namespace:
+            release = HelmRelease(release.name, str(meta.get("namespace", "")), release.version, release.status, release.manifest, 3)
+        self.helm.append(release)
+
+    def _read_metrics(self) -> None:
+        try:
+            raw = self.api.get_raw("/metrics", accept="text/plain")
+        except ApiError as exc:
+            self.tally.error("read the apiserver metrics (/metrics)", exc.describe())
+            return
+        self.tally.add(resources=1)
+        kept = [
+            line
+            for line in raw.decode("utf-8", "replace").splitlines()
+            if any(
+                line.startswith(name) or line.startswith(f"# HELP {name} ") or line.startswith(f"# TYPE {name} ")
+                for name in KEPT_METRICS
+            )
+        ]
+        header = f"# kupgrade-lint kept only: {', '.join(KEPT_METRICS)}\n"
+        self._write_text(Path("metrics", "kube-apiserver.txt"), header + "".join(line + "\n" for line in kept))
+
+    # -- webhook certificates --------------------------------------------------------------
+
+    def _collect_webhook_certificates(self) -> None:
+        configs = self.listed.get("mutatingwebhookconfigurations", []) + self.listed.get("validatingwebhookconfigurations", [])
+        endpoints = webhook_endpoints(configs)
+        if not endpoints:
+            return
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            list(pool.map(self._certificate_of, endpoints))
+
+    def _certificate_of(self, ep: WebhookEndpoint) -> None:
+        what = f"read the serving certificate of {ep.webhook} ({ep.host}:{ep.port})"
+        if ep.url:
+            try:
+                pem = fetch_presented_chain(ep.host, ep.port, self.timeout)
+            except (OSError, ValueError) as exc:
+                self.tally.error(what, f"TLS handshake failed: {exc}")
+                return
+        else:
+            if "services" not in self.listed or "pods" not in self.listed:
+                self.tally.error(what, "services or pods could not be listed")
+                return
+            pem = self._certificate_from_service(ep, what)
+            if not pem:
+                return
+        self._write_text(Path("tls", f"{ep.file_stem}.pem"), pem)
+        self.tally.add(objects=1)
+
+    def _certificate_from_service(self, ep: WebhookEndpoint, what: str) -> str:
+        service = next(
+            (
+                s
+                for s in self.listed["services"]
+                if (s.get("metadata") or {}).get("namespace") == ep.service_namespace
+                and (s.get("metadata") or {}).get("name") == ep.service_name
+            ),
+            None,
+        )
+        if service is None:
+            self.tally.error(what, f"service {ep.service_namespace}/{ep.service_name} does not exist")
+            return ""
+        names: list[str] = []
+        for pod in pods_behind_service(service, self.listed["pods"]):
+            names.extend(n for n in mounted_secret_names(pod) if n not in names)
+        reasons = []
+        for name in names:
+            path = f"/api/v1/namespaces/{ep.service_namespace}/secrets/{name}"
+            try:
+                secret = self.api.get_json(path)
+            except ApiError as exc:
+                reasons.append(f"secret {name}: {exc.describe()}")
+                continue
+            pem = public_certificates_from_secret(secret)
+            del secret  # the rest of the Secret is never kept
+            if pem:
+                return pem
+        detail = "; ".join(reasons) if reasons else "no mounted Secret with a tls.crt"
+        self.tally.error(what, f"no serving certificate found in the pods behind the service: {detail}")
+        return ""
+
+    # -- Helm ------------------------------------------------------------------------------
+
+    def _write_helm(self) -> None:
+        chosen: dict[tuple[str, str], HelmRelease] = {}
+        # Helm 3 wins over a Helm 2 record of the same release (a helm-2to3 migration).
+        for (_major, ns, name), rel in sorted(latest_deployed(self.helm).items()):
+            chosen[(ns, name)] = rel
+        for (ns, name), rel in sorted(chosen.items()):
+            if not _safe_segment(ns) or not _safe_segment(name):
+                self.tally.error(f"write Helm release {ns}/{name}", "unsafe namespace or release name")
+                continue
+            self._write_text(Path("helm", ns, f"{name}.yaml"), sanitize_manifest(rel.manifest))
+            self.tally.add(objects=1)
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _write_list(self, rel: Path, items: list[dict]) -> None:
+        cleaned = [c for c in (sanitize_object(i) for i in items) if c is not None and c.get("kind") != "Secret"]
+        self._write_json(rel, {"apiVersion": "v1", "kind": "List", "metadata": {}, "items": cleaned})
+        self.tally.add(objects=len(cleaned))
+
+    def _write_json(self, rel: Path, data: dict) -> None:
+        self._write_text(rel, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+    def _write_text(self, rel: Path, text: str) -> None:
+        path = self.out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def _safe_segment(name: str) -> bool:
+    return bool(name) and "/" not in name and name not in (".", "..") and "\x00" not in name
+
+
+__all__ = ["collect_cluster", "TARGETS", "Target"]

@@ -1,0 +1,59 @@
+"""Merge snapshots (a cluster snapshot and per-node results) into one snapshot directory.
+
+Typical use: every pod of deploy/node-collector-daemonset.yaml produces a snapshot holding
+only ``nodes/<its node>/``; merging them with the cluster snapshot gives the engine one
+picture. Collection errors of all sources are kept.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from kupgrade_lint.collectors.archive import extract_tar_gz
+from kupgrade_lint.collectors.metadata import METADATA_FILE, read_metadata, write_metadata
+from kupgrade_lint.collectors.summary import CollectSummary
+from kupgrade_lint.errors import InputError
+
+
+def merge_snapshots(sources: list[Path], out_dir: Path) -> CollectSummary:
+    """Copy every source (directory or .tar.gz) into ``out_dir``, which may already hold one.
+
+    A file present in two sources with different content keeps its first copy, and the
+    conflict is recorded as a collection error.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    errors: list[dict] = []
+    server_version = read_metadata(out_dir).get("server_version")
+    written = 0
+    with tempfile.TemporaryDirectory(prefix="kupgrade-merge-") as tmp:
+        for index, source in enumerate(Path(s) for s in sources):
+            if source.is_dir():
+                root = source
+            elif source.is_file():
+                root = extract_tar_gz(source, Path(tmp) / str(index))
+            else:
+                raise InputError(f"{source}: no such snapshot directory or archive")
+            if root.resolve() == out_dir.resolve():
+                continue
+            meta = read_metadata(root)
+            errors.extend(e for e in meta.get("collection_errors") or [] if isinstance(e, dict))
+            server_version = server_version or meta.get("server_version")
+            for file in sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink()):
+                rel = file.relative_to(root)
+                if rel.as_posix() == METADATA_FILE:
+                    continue
+                dest = out_dir / rel
+                if dest.exists():
+                    if dest.read_bytes() != file.read_bytes():
+                        errors.append(
+                            {"what": f"merge {rel.as_posix()} from {source}", "reason": "a different copy is already there; kept the first"}
+                        )
+                    continue
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(file, dest)
+                written += 1
+    data = write_metadata(out_dir, server_version=server_version, errors=errors)
+    return CollectSummary(objects_written=written, errors=tuple(data["collection_errors"]))

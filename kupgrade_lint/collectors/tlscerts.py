@@ -1,0 +1,143 @@
+"""Serving certificates of admission webhooks, written as ``tls/<host>_<port>.pem``.
+
+An upgrade can break webhooks through their certificates: since Kubernetes 1.19 (Go 1.15) a
+serving certificate without a subjectAltName is rejected
+(https://github.com/kubernetes/kubernetes/pull/93258). So the engine needs the certificate each
+webhook presents.
+
+- ``clientConfig.url`` webhooks: a real TLS handshake, keeping the presented chain.
+- ``clientConfig.service`` webhooks: the apiserver's service proxy does not show the TLS
+  layer, so we read the certificate from the TLS Secret mounted by the pods behind the
+  Service, keeping only ``tls.crt`` and ``ca.crt`` certificate blocks (never a key).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import socket
+import ssl
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from kupgrade_lint.collectors.redact import certificates_only
+
+
+@dataclass(frozen=True)
+class WebhookEndpoint:
+    """Where one webhook is served: by URL or by a Service (namespace/name:port)."""
+
+    webhook: str  # "<kind>/<configuration name>/<webhook name>"
+    host: str
+    port: int
+    url: str | None = None
+    service_namespace: str | None = None
+    service_name: str | None = None
+
+    @property
+    def file_stem(self) -> str:
+        return f"{self.host}_{self.port}"
+
+
+def webhook_endpoints(configurations: list[dict]) -> list[WebhookEndpoint]:
+    """Every distinct endpoint of the given (Mutating|Validating)WebhookConfiguration objects."""
+    endpoints: dict[str, WebhookEndpoint] = {}
+    for conf in configurations:
+        kind = str(conf.get("kind", "WebhookConfiguration"))
+        conf_name = str((conf.get("metadata") or {}).get("name", ""))
+        for hook in conf.get("webhooks") or []:
+            client = hook.get("clientConfig") or {}
+            label = f"{kind}/{conf_name}/{hook.get('name', '')}"
+            if client.get("url"):
+                parts = urlsplit(str(client["url"]))
+                if not parts.hostname:
+                    continue
+                ep = WebhookEndpoint(label, parts.hostname, parts.port or 443, url=str(client["url"]))
+            elif isinstance(client.get("service"), dict):
+                svc = client["service"]
+                ns, name = str(svc.get("namespace", "")), str(svc.get("name", ""))
+                # The apiserver calls https://<name>.<namespace>.svc:<port>, port 443 by default
+                # (https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#service-reference).
+                ep = WebhookEndpoint(
+                    label, f"{name}.{ns}.svc", int(svc.get("port") or 443), service_namespace=ns, service_name=name
+                )
+            else:
+                continue
+            endpoints.setdefault(ep.file_stem, ep)
+    return sorted(endpoints.values(), key=lambda e: e.file_stem)
+
+
+def fetch_presented_chain(host: str, port: int, timeout: float) -> str:
+    """PEM of the certificate chain a TLS server presents (verification off: we only look)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    server_name = None if _is_ip(host) else host
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        with context.wrap_socket(sock, server_hostname=server_name) as tls:
+            chain = getattr(tls._sslobj, "get_unverified_chain", None)  # Python 3.13+
+            ders: list[bytes] = []
+            if chain is not None:
+                try:
+                    ders = [c.public_bytes(ssl.ENCODING_DER) for c in chain() or []]
+                except (AttributeError, ssl.SSLError, ValueError):
+                    ders = []
+            if not ders:
+                leaf = tls.getpeercert(binary_form=True)
+                ders = [leaf] if leaf else []
+    if not ders:
+        raise ssl.SSLError("the server presented no certificate")
+    return "".join(ssl.DER_cert_to_PEM_cert(d) for d in ders)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
+        return True
+    except OSError:
+        return False
+
+
+def mounted_secret_names(pod: dict) -> list[str]:
+    """Names of Secrets a pod mounts as volumes (plain or projected)."""
+    names: list[str] = []
+    for vol in (pod.get("spec") or {}).get("volumes") or []:
+        secret = vol.get("secret")
+        if isinstance(secret, dict) and secret.get("secretName"):
+            names.append(str(secret["secretName"]))
+        for source in (vol.get("projected") or {}).get("sources") or []:
+            ref = source.get("secret") if isinstance(source, dict) else None
+            if isinstance(ref, dict) and ref.get("name"):
+                names.append(str(ref["name"]))
+    return list(dict.fromkeys(names))
+
+
+def pods_behind_service(service: dict, pods: list[dict]) -> list[dict]:
+    """Pods in the Service's namespace that its selector matches."""
+    selector = (service.get("spec") or {}).get("selector") or {}
+    if not selector:
+        return []
+    namespace = (service.get("metadata") or {}).get("namespace")
+    matched = []
+    for pod in pods:
+        meta = pod.get("metadata") or {}
+        labels = meta.get("labels") or {}
+        if meta.get("namespace") == namespace and all(labels.get(k) == v for k, v in selector.items()):
+            matched.append(pod)
+    return matched
+
+
+def public_certificates_from_secret(secret: dict) -> str:
+    """PEM of the ``tls.crt`` then ``ca.crt`` certificates of a Secret; '' if it has none."""
+    data = secret.get("data") or {}
+    pem = ""
+    for key in ("tls.crt", "ca.crt"):
+        value = data.get(key)
+        if not isinstance(value, str):
+            continue
+        try:
+            text = base64.b64decode(value).decode("utf-8", "replace")
+        except (binascii.Error, ValueError):
+            continue
+        pem += certificates_only(text)
+    return pem

@@ -1,0 +1,20 @@
+"""The process exit codes, decided in one place (see ``cli.exit_code_for``)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes of every kupgrade-lint command.
+
+    0 CLEAN: nothing at or above ``--fail-on`` was found.
+    1 FINDINGS: at least one unsuppressed finding at or above ``--fail-on``.
+    2 USAGE_OR_INPUT_ERROR: bad command line, unusable input or catalog.
+    3 INTERNAL_ERROR: a bug in kupgrade-lint; please report it.
+    """
+
+    CLEAN = 0
+    FINDINGS = 1
+    USAGE_OR_INPUT_ERROR = 2
+    INTERNAL_ERROR = 3

@@ -1,0 +1,149 @@
+"""Findings and the report: immutable values with an explicit, total order.
+
+The same input gives the same report byte for byte, because every collection here is sorted by
+an explicit key and nothing is mutated after it is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from kupgrade_lint.versions import minor_key
+
+
+class Severity(str, Enum):
+    """How bad a finding is. ``error``: something stops working; ``warning``: a risk; ``info``: to know."""
+
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 0, "warning": 1, "info": 2}[self.value]
+
+    def at_least(self, other: "Severity") -> bool:
+        """True when this severity is as bad as ``other`` or worse."""
+        return self.rank <= other.rank
+
+
+CATEGORIES = (
+    "removed-api",
+    "removed-flag",
+    "removed-feature-gate",
+    "certificate",
+    "missing-image",
+    "coredns",
+    "monitoring",
+    "workload",
+    "control-plane-config",
+    "version-skew",
+    "collection",
+)
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a finding points: a file line (optionally on a node) and/or a cluster object.
+
+    ``file`` is relative to the scanned input (for node files it is the absolute path on the node,
+    with ``node`` set); ``field`` is the path inside the object, e.g. ``spec.template.spec``.
+    """
+
+    file: str | None = None
+    line: int | None = None
+    node: str | None = None
+    api_version: str | None = None
+    kind: str | None = None
+    namespace: str | None = None
+    name: str | None = None
+    field: str | None = None
+
+    def sort_key(self) -> tuple:
+        return (
+            self.node or "",
+            self.file or "",
+            self.line or 0,
+            self.kind or "",
+            self.namespace or "",
+            self.name or "",
+            self.api_version or "",
+            self.field or "",
+        )
+
+    def describe(self) -> str:
+        """One human-readable line: ``master-1:/etc/kubernetes/kubelet.env:12`` or ``Deployment shop/web``."""
+        parts = []
+        if self.file:
+            where = f"{self.node}:{self.file}" if self.node else self.file
+            parts.append(f"{where}:{self.line}" if self.line else where)
+        if self.kind:
+            obj = f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+            if self.field:
+                obj += f" ({self.field})"
+            parts.append(obj if not parts else f"[{obj}]")
+        return " ".join(parts) if parts else "(cluster)"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing that will break (or could not be checked), at one hop, at one place."""
+
+    rule_id: str
+    rule_name: str
+    category: str
+    severity: Severity
+    hop: str | None
+    message: str
+    remediation: str
+    location: Location
+    references: tuple[str, ...] = ()
+    evidence: str | None = None
+    confidence: str | None = None
+    suppressed_by: str | None = None
+
+    def sort_key(self) -> tuple:
+        hop_key = minor_key(self.hop) if self.hop else (0, 0)
+        return (hop_key, self.severity.rank, self.rule_id, self.location.sort_key(), self.message)
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """The metadata of a rule, as reporters need it."""
+
+    id: str
+    name: str
+    category: str
+    severity: Severity
+    summary: str
+    remediation: str
+    help_uri: str
+    breaks_in: str | None = None
+
+
+@dataclass(frozen=True)
+class HopReport:
+    """One hop of the path and the images it needs."""
+
+    source: str
+    dest: str
+    minor: str
+    images: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    """The finished result of a scan; reporters only render it."""
+
+    tool_version: str
+    current_version: str
+    target_version: str
+    hops: tuple[HopReport, ...]
+    findings: tuple[Finding, ...]
+    rules: tuple[RuleInfo, ...]
+    inputs: tuple[str, ...] = field(default=())
+
+    @property
+    def active_findings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.suppressed_by is None)

@@ -1,0 +1,1 @@
+"""Parsers for the files operators really have: env files, systemd units, flags, Corefiles, PromQL, X.509."""

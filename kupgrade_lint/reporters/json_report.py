@@ -1,0 +1,65 @@
+"""The JSON report: the contract attached to change reviews (schema: schemas/report.schema.json)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from kupgrade_lint.findings import Finding, Location, Report
+
+FORMAT_VERSION = 1
+
+
+def location_dict(location: Location) -> dict[str, Any]:
+    return {
+        "file": location.file,
+        "line": location.line,
+        "node": location.node,
+        "api_version": location.api_version,
+        "kind": location.kind,
+        "namespace": location.namespace,
+        "name": location.name,
+        "field": location.field,
+    }
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule_id": finding.rule_id,
+        "rule_name": finding.rule_name,
+        "category": finding.category,
+        "severity": finding.severity.value,
+        "hop": finding.hop,
+        "message": finding.message,
+        "remediation": finding.remediation,
+        "location": location_dict(finding.location),
+        "references": list(finding.references),
+        "evidence": finding.evidence,
+        "confidence": finding.confidence,
+        "suppressed": finding.suppressed_by is not None,
+        "suppressed_by": finding.suppressed_by,
+    }
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    counts = {"error": 0, "warning": 0, "info": 0}
+    for finding in report.active_findings:
+        counts[finding.severity.value] += 1
+    return {
+        "format_version": FORMAT_VERSION,
+        "tool": {"name": "kupgrade-lint", "version": report.tool_version},
+        "current_version": report.current_version,
+        "target_version": report.target_version,
+        "inputs": list(report.inputs),
+        "hops": [
+            {"from": h.source, "to": h.dest, "minor": h.minor, "images": list(h.images)} for h in report.hops
+        ],
+        "summary": counts,
+        "findings": [finding_dict(f) for f in report.findings],
+    }
+
+
+def render(report: Report, stream: TextIO, color: bool = False) -> None:
+    """Write the report as indented JSON; the same report gives the same bytes."""
+    json.dump(report_dict(report), stream, indent=2, ensure_ascii=False)
+    stream.write("\n")

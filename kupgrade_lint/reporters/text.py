@@ -1,0 +1,64 @@
+"""The terminal report: one section per hop, then what could not be checked, then a summary."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from kupgrade_lint.findings import Finding, Report, Severity
+
+_COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
+_BOLD, _DIM, _RESET = "\033[1m", "\033[2m", "\033[0m"
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"{code}{text}{_RESET}" if color else text
+
+
+def _finding_lines(f: Finding, color: bool) -> list[str]:
+    label = _paint(f"{f.severity.value.upper():7}", _COLORS[f.severity], color)
+    head = f"  {label} {f.rule_id} {f.rule_name}  {f.location.describe()}"
+    if f.suppressed_by:
+        head += _paint(f"  (suppressed: {f.suppressed_by})", _DIM, color)
+    lines = [head, f"          {f.message}"]
+    if f.evidence and f.confidence:
+        lines.append(_paint(f"          evidence: {f.evidence} (confidence {f.confidence})", _DIM, color))
+    lines.append(f"          fix: {f.remediation}")
+    return lines
+
+
+def render(report: Report, stream: TextIO, color: bool = False) -> None:
+    """Render for a person reading a terminal; colour only when asked (the CLI asks on a TTY)."""
+    out: list[str] = []
+    title = f"kupgrade-lint {report.tool_version}: upgrade {report.current_version} → {report.target_version} in {len(report.hops)} hop(s)"
+    out.append(_paint(title, _BOLD, color))
+    by_hop: dict[str | None, list[Finding]] = {}
+    for f in report.findings:
+        by_hop.setdefault(f.hop, []).append(f)
+    for hop in report.hops:
+        out.append("")
+        out.append(_paint(f"── hop to {hop.minor}: {hop.source} → {hop.dest} ──", _BOLD, color))
+        out.append(_paint("  images: " + ", ".join(hop.images), _DIM, color))
+        items = by_hop.get(hop.minor, [])
+        if not items:
+            out.append("  nothing found that breaks at this hop")
+        for f in items:
+            out.extend(_finding_lines(f, color))
+    unchecked = by_hop.get(None, [])
+    if unchecked:
+        out.append("")
+        out.append(_paint("── not checked (input that could not be read or collected) ──", _BOLD, color))
+        for f in unchecked:
+            out.extend(_finding_lines(f, color))
+    counts = {s: 0 for s in Severity}
+    suppressed = 0
+    for f in report.findings:
+        if f.suppressed_by:
+            suppressed += 1
+        else:
+            counts[f.severity] += 1
+    summary = f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), {counts[Severity.INFO]} info"
+    if suppressed:
+        summary += f", {suppressed} suppressed"
+    out.append("")
+    out.append(_paint(summary, _BOLD, color))
+    stream.write("\n".join(out) + "\n")

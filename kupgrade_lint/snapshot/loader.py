@@ -1,0 +1,221 @@
+"""Read a snapshot directory (or ``.tar.gz``) and manifest paths into a ``Snapshot``.
+
+A file that cannot be read or parsed becomes an ``InputProblem`` naming the file and what is
+wrong; everything else is still read.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tarfile
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Iterable
+
+from kupgrade_lint.errors import InputError
+from kupgrade_lint.parsers.yaml_documents import YamlError, load_documents
+from kupgrade_lint.snapshot.model import InputProblem, KubeObject, NodeFile, Snapshot, Source
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+METADATA_FILE = "kupgrade-snapshot.json"
+STATIC_POD_DIR = "/etc/kubernetes/manifests/"
+_TOP_LEVEL = {"cluster", "helm", "nodes", "registry", "tls", "metrics", METADATA_FILE}
+
+
+def load_inputs(snapshot: Path | None, manifests: Iterable[str], stdin_text: str | None = None) -> Snapshot:
+    """Build one Snapshot from an optional snapshot path and any number of manifest paths."""
+    result = Snapshot()
+    if snapshot is not None:
+        _load_snapshot_path(Path(snapshot), result)
+    for item in manifests:
+        if item == "-":
+            text = stdin_text if stdin_text is not None else sys.stdin.read()
+            _add_objects(result, text, Source("<stdin>", "manifest"))
+            result.inputs.append("<stdin>")
+            continue
+        path = Path(item)
+        if not path.exists():
+            raise InputError(f"{item}: no such file or directory (--manifests)")
+        result.inputs.append(str(path))
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        for file in files:
+            if path.is_dir() and file.suffix not in MANIFEST_SUFFIXES:
+                continue
+            display = str(file)
+            text = _read_text(file, display, result)
+            if text is not None:
+                _add_objects(result, text, Source(display, "manifest"))
+    return result
+
+
+def _load_snapshot_path(path: Path, result: Snapshot) -> None:
+    if not path.exists():
+        raise InputError(f"{path}: no such snapshot directory or archive (--snapshot)")
+    result.inputs.append(str(path))
+    if path.is_file():
+        if not (path.name.endswith(".tar.gz") or path.name.endswith(".tgz")):
+            raise InputError(f"{path}: a snapshot is a directory or a .tar.gz of one")
+        with tempfile.TemporaryDirectory(prefix="kupgrade-snapshot-") as tmp:
+            root = _extract(path, Path(tmp))
+            _load_snapshot_dir(root, result)
+        return
+    _load_snapshot_dir(path, result)
+
+
+def _extract(archive: Path, dest: Path) -> Path:
+    """Extract safely: regular files and directories only, no absolute paths, no ``..``."""
+    try:
+        with tarfile.open(archive, "r:gz") as tar:
+            for member in tar.getmembers():
+                name = PurePosixPath(member.name)
+                if name.is_absolute() or ".." in name.parts:
+                    raise InputError(f"{archive}: refusing archive member with an unsafe path: {member.name}")
+                if member.isdir():
+                    (dest / name).mkdir(parents=True, exist_ok=True)
+                elif member.isfile():
+                    target = dest / name
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    source = tar.extractfile(member)
+                    if source is not None:
+                        target.write_bytes(source.read())
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise InputError(f"{archive}: not a readable .tar.gz snapshot: {exc}") from None
+    # An archive may hold the snapshot directory itself or its contents.
+    entries = [p for p in dest.iterdir()]
+    if len(entries) == 1 and entries[0].is_dir() and entries[0].name not in _TOP_LEVEL:
+        return entries[0]
+    return dest
+
+
+def _load_snapshot_dir(root: Path, result: Snapshot) -> None:
+    known = [p for p in root.iterdir() if p.name in _TOP_LEVEL]
+    if not known:
+        raise InputError(
+            f"{root}: not a snapshot (expected some of cluster/, nodes/, helm/, registry/, tls/, {METADATA_FILE})"
+        )
+    for entry in sorted(root.iterdir()):
+        if entry.name not in _TOP_LEVEL and not entry.name.startswith(".") and entry.name.lower() != "readme.md":
+            result.problems.append(InputProblem(entry.name, "not part of the snapshot format; ignored"))
+    meta = root / METADATA_FILE
+    if meta.is_file():
+        text = _read_text(meta, METADATA_FILE, result)
+        if text is not None:
+            try:
+                data = json.loads(text)
+                if not isinstance(data, dict):
+                    raise ValueError("expected a JSON object")
+                result.metadata = data
+            except ValueError as exc:
+                result.problems.append(InputProblem(METADATA_FILE, f"not valid JSON: {exc}"))
+    for file in _files(root / "cluster"):
+        display = file.relative_to(root).as_posix()
+        if file.suffix not in MANIFEST_SUFFIXES:
+            result.problems.append(InputProblem(display, "not a .yaml, .yml or .json file; ignored"))
+            continue
+        text = _read_text(file, display, result)
+        if text is not None:
+            _add_objects(result, text, Source(display, "cluster"))
+    for file in _files(root / "helm"):
+        display = file.relative_to(root).as_posix()
+        rel = file.relative_to(root / "helm")
+        release = "/".join(rel.with_suffix("").parts)
+        text = _read_text(file, display, result)
+        if text is not None:
+            _add_objects(result, text, Source(display, "helm", helm_release=release))
+    nodes_dir = root / "nodes"
+    if nodes_dir.is_dir():
+        for node_dir in sorted(p for p in nodes_dir.iterdir() if p.is_dir()):
+            node = node_dir.name
+            files: dict[str, NodeFile] = {}
+            for file in _files(node_dir):
+                abs_path = "/" + file.relative_to(node_dir).as_posix()
+                text = _read_text(file, abs_path, result, node=node)
+                if text is None:
+                    continue
+                files[abs_path] = NodeFile(node, abs_path, text)
+                if abs_path.startswith(STATIC_POD_DIR) and file.suffix in MANIFEST_SUFFIXES:
+                    _add_objects(result, text, Source(abs_path, "node", node=node))
+            result.node_files[node] = files
+    registry = root / "registry"
+    if registry.is_dir():
+        for host in sorted(p for p in registry.iterdir() if p.is_dir()):
+            result.registry_hosts.add(host.name)
+        for file in _files(registry):
+            display = file.relative_to(root).as_posix()
+            if file.name != "tags.json":
+                result.problems.append(InputProblem(display, "registry/ holds only <image name>/tags.json files; ignored"))
+                continue
+            text = _read_text(file, display, result)
+            if text is None:
+                continue
+            try:
+                data = json.loads(text)
+                tags = data.get("tags") or []
+                if not isinstance(tags, list):
+                    raise ValueError("'tags' is not a list")
+            except (ValueError, AttributeError) as exc:
+                result.problems.append(InputProblem(display, f"not a registry tags/list response: {exc}"))
+                continue
+            name = file.parent.relative_to(registry).as_posix()
+            result.registry[name] = frozenset(str(t) for t in tags)
+    for file in _files(root / "tls"):
+        display = file.relative_to(root).as_posix()
+        text = _read_text(file, display, result)
+        if text is not None:
+            result.tls[file.stem] = (display, text)
+    for file in _files(root / "metrics"):
+        display = file.relative_to(root).as_posix()
+        text = _read_text(file, display, result)
+        if text is not None:
+            result.metrics[file.stem] = text
+
+
+def _files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.rglob("*") if p.is_file() or (p.is_symlink() and not p.exists()))
+
+
+def _read_text(path: Path, display: str, result: Snapshot, node: str | None = None) -> str | None:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        result.problems.append(InputProblem(display, f"cannot read: {exc.strerror or exc}", node=node))
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        result.problems.append(InputProblem(display, "not a UTF-8 text file", node=node))
+        return None
+
+
+def _add_objects(result: Snapshot, text: str, source: Source) -> None:
+    try:
+        documents = load_documents(text)
+    except YamlError as exc:
+        result.problems.append(InputProblem(source.file, str(exc.args[0]).split(": ", 1)[-1], node=source.node, line=exc.line))
+        return
+    for doc in documents:
+        data = doc.data
+        if not isinstance(data, dict):
+            result.problems.append(
+                InputProblem(source.file, "document is not a Kubernetes object (not a mapping)", node=source.node, line=doc.start_line)
+            )
+            continue
+        kind = str(data.get("kind", ""))
+        if kind.endswith("List") and isinstance(data.get("items"), list):
+            for i, item in enumerate(data["items"]):
+                if isinstance(item, dict) and item.get("kind"):
+                    result.objects.append(KubeObject(item, source, doc, ("items", i)))
+                else:
+                    result.problems.append(
+                        InputProblem(source.file, f"items[{i}] is not a Kubernetes object", node=source.node, line=doc.line_of(("items", i)))
+                    )
+            continue
+        if not data.get("apiVersion") or not kind:
+            result.problems.append(
+                InputProblem(source.file, "document has no apiVersion or kind; not a Kubernetes object", node=source.node, line=doc.start_line)
+            )
+            continue
+        result.objects.append(KubeObject(data, source, doc))

@@ -1,0 +1,141 @@
+"""The in-memory snapshot: Kubernetes objects, node files, registry contents, certificates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from kupgrade_lint.findings import Location
+from kupgrade_lint.parsers.yaml_documents import Document
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where an object was read: a file of the input, and what kind of input that was.
+
+    ``origin``: ``cluster`` (a snapshot's cluster/), ``helm`` (a Helm release's rendered manifest),
+    ``manifest`` (--manifests), ``node`` (a node file, e.g. a static pod manifest).
+    """
+
+    file: str
+    origin: str
+    node: str | None = None
+    helm_release: str | None = None
+
+
+@dataclass(frozen=True)
+class KubeObject:
+    """One Kubernetes object and where it came from (``prefix`` locates a ``kind: List`` item)."""
+
+    data: dict
+    source: Source
+    document: Document
+    prefix: tuple = ()
+
+    @property
+    def api_version(self) -> str:
+        return str(self.data.get("apiVersion", ""))
+
+    @property
+    def kind(self) -> str:
+        return str(self.data.get("kind", ""))
+
+    @property
+    def metadata(self) -> dict:
+        meta = self.data.get("metadata")
+        return meta if isinstance(meta, dict) else {}
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata.get("name", ""))
+
+    @property
+    def namespace(self) -> str | None:
+        ns = self.metadata.get("namespace")
+        return str(ns) if ns else None
+
+    @property
+    def group(self) -> str:
+        return self.api_version.rpartition("/")[0]
+
+    def line(self, *path: Any) -> int:
+        return self.document.line_of(self.prefix + tuple(path))
+
+    def content_line(self, path: tuple, offset: int) -> int:
+        return self.document.content_line(self.prefix + tuple(path), offset)
+
+    def location(self, *path: Any, line: int | None = None, field_path: str | None = None) -> Location:
+        """Location of this object (and of ``path`` inside it, for the line)."""
+        return Location(
+            file=self.source.file,
+            line=line if line is not None else self.line(*path),
+            node=self.source.node,
+            api_version=self.api_version or None,
+            kind=self.kind or None,
+            namespace=self.namespace,
+            name=self.name or None,
+            field=field_path if field_path is not None else _dotted(path),
+        )
+
+
+def _dotted(path: tuple) -> str | None:
+    if not path:
+        return None
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+@dataclass(frozen=True)
+class NodeFile:
+    """A file copied from a node, at its absolute path there."""
+
+    node: str
+    path: str
+    text: str
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """Something of the input that could not be read or checked; becomes a ``collection`` finding."""
+
+    file: str | None
+    message: str
+    node: str | None = None
+    line: int | None = None
+
+
+@dataclass
+class Snapshot:
+    """Everything a scan judges. Built by the loader; the checks only read it."""
+
+    objects: list[KubeObject] = field(default_factory=list)
+    node_files: dict[str, dict[str, NodeFile]] = field(default_factory=dict)
+    registry: dict[str, frozenset[str]] = field(default_factory=dict)
+    registry_hosts: set[str] = field(default_factory=set)
+    tls: dict[str, tuple[str, str]] = field(default_factory=dict)
+    metrics: dict[str, str] = field(default_factory=dict)
+    metadata: dict = field(default_factory=dict)
+    problems: list[InputProblem] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)
+
+    def of_kind(self, *kinds: str, origins: tuple[str, ...] | None = None) -> Iterator[KubeObject]:
+        for obj in self.objects:
+            if obj.kind in kinds and (origins is None or obj.source.origin in origins):
+                yield obj
+
+    def find(self, kind: str, namespace: str | None, name: str) -> KubeObject | None:
+        for obj in self.objects:
+            if obj.kind == kind and obj.namespace == namespace and obj.name == name and obj.source.origin == "cluster":
+                return obj
+        for obj in self.objects:
+            if obj.kind == kind and obj.namespace == namespace and obj.name == name:
+                return obj
+        return None
+
+    def node_file(self, node: str, path: str) -> NodeFile | None:
+        return self.node_files.get(node, {}).get(path)

@@ -1,0 +1,117 @@
+"""Kubernetes versions and the upgrade path between them.
+
+kubeadm upgrades the control plane one minor at a time
+(https://kubernetes.io/docs/tasks/administer-cluster/kubeadm/kubeadm-upgrade/), so the path from
+v1.14.5 to v1.21.14 is one hop per minor, each through that minor's newest patch release.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from kupgrade_lint.errors import UsageError
+
+_VERSION_RE = re.compile(r"^v?(?P<major>\d+)\.(?P<minor>\d+)(?:\.(?P<patch>\d+))?(?P<rest>[-+].*)?$")
+
+
+@dataclass(frozen=True, order=True)
+class KubeVersion:
+    """A Kubernetes release: ``1.21`` (a minor) or ``1.21.14`` (a patch release)."""
+
+    major: int
+    minor: int
+    patch: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> "KubeVersion":
+        """Parse ``v1.21.14``, ``1.21.14``, ``1.21`` or ``v1.14.5-gke.1`` (build suffixes are dropped)."""
+        match = _VERSION_RE.match(text.strip())
+        if not match:
+            raise UsageError(f"'{text}' is not a Kubernetes version (expected e.g. v1.21.14 or 1.21)")
+        patch = match.group("patch")
+        return cls(int(match.group("major")), int(match.group("minor")), int(patch) if patch is not None else None)
+
+    @classmethod
+    def from_minor_string(cls, minor: str) -> "KubeVersion":
+        """``"1.16"`` → KubeVersion(1, 16)."""
+        major, _, minor_part = minor.partition(".")
+        return cls(int(major), int(minor_part))
+
+    @property
+    def minor_string(self) -> str:
+        """``"1.16"``: the key the catalog and the report use for a minor."""
+        return f"{self.major}.{self.minor}"
+
+    @property
+    def minor_key(self) -> tuple[int, int]:
+        return (self.major, self.minor)
+
+    def __str__(self) -> str:
+        if self.patch is None:
+            return f"v{self.major}.{self.minor}"
+        return f"v{self.major}.{self.minor}.{self.patch}"
+
+
+def minor_key(minor: str) -> tuple[int, int]:
+    """Sort key of a minor string such as ``"1.16"``."""
+    major, _, rest = minor.partition(".")
+    return (int(major), int(rest))
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One ``kubeadm upgrade apply``: the control plane goes from ``source`` to ``dest``."""
+
+    source: KubeVersion
+    dest: KubeVersion
+
+    @property
+    def minor(self) -> str:
+        """The minor this hop arrives at, e.g. ``"1.16"``: the key findings are grouped by."""
+        return self.dest.minor_string
+
+    def crosses(self, minor: str) -> bool:
+        """True when this hop arrives at or passes ``minor`` (the one place this is decided)."""
+        key = minor_key(minor)
+        return self.source.minor_key < key <= self.dest.minor_key
+
+
+def upgrade_path(current: KubeVersion, target: KubeVersion, last_patch: Callable[[str], str | None]) -> list[Hop]:
+    """Plan the hops from ``current`` to ``target``, one minor per hop, through each minor's last patch.
+
+    ``last_patch(minor)`` returns the newest patch release of a minor (from the catalog) or None when
+    the catalog does not know the minor. A target given as a minor goes to that minor's last patch.
+    """
+    if current.patch is None:
+        raise UsageError(f"the current version {current} needs a patch release (e.g. {current}.0)")
+    if target.major != current.major:
+        raise UsageError(f"cannot plan an upgrade from {current} to {target}: different major versions")
+
+    def resolve(minor: int) -> KubeVersion:
+        minor_str = f"{current.major}.{minor}"
+        newest = last_patch(minor_str)
+        if newest is None:
+            raise UsageError(f"unknown Kubernetes release {minor_str}: the catalog has no data for it")
+        return KubeVersion.parse(newest)
+
+    if target.minor_key == current.minor_key:
+        if target.patch is None or target.patch <= current.patch:
+            raise UsageError(f"target {target} is not newer than the current version {current}")
+        resolve(target.minor)  # the minor must be known
+        return [Hop(current, target)]
+    if target.minor_key < current.minor_key:
+        raise UsageError(f"target {target} is lower than the current version {current}")
+
+    hops: list[Hop] = []
+    source = current
+    for minor in range(current.minor + 1, target.minor + 1):
+        dest = resolve(minor)
+        if minor == target.minor and target.patch is not None:
+            if target.patch > (dest.patch or 0):
+                raise UsageError(f"unknown Kubernetes release {target}: the newest {dest.minor_string} release the catalog knows is {dest}")
+            dest = target
+        hops.append(Hop(source, dest))
+        source = dest
+    return hops

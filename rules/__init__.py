@@ -1,0 +1,1 @@
+"""The built-in catalog (the repository's rules/ folder, shipped inside the package)."""
