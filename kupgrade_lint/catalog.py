@@ -142,6 +142,7 @@ class Rule:
     origin: str
     breaks_in: str | None = None
     until: str | None = None
+    backported_to: tuple[str, ...] = ()
     params: dict = field(default_factory=dict)
 
     @property

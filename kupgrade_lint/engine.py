@@ -27,9 +27,9 @@ class ScanRequest:
     options: ScanOptions = ScanOptions()
 
 
-def hop_for(hops: tuple[Hop, ...], minor: str) -> Hop | None:
+def hop_for(hops: tuple[Hop, ...], minor: str, backported_to: tuple[str, ...] = ()) -> Hop | None:
     """The hop that crosses ``minor``, or None when the path does not cross it."""
-    return next((hop for hop in hops if hop.crosses(minor)), None)
+    return next((hop for hop in hops if hop.crosses(minor, backported_to)), None)
 
 
 def _references(rule: Rule, extra: tuple[str, ...]) -> tuple[str, ...]:
@@ -89,7 +89,8 @@ def scan(snapshot: Snapshot, catalog: Catalog, request: ScanRequest) -> Report:
             if candidate.breaks_in is None:
                 findings.add(_finding(input_rule, candidate, None))
                 continue
-            hop = hop_for(hops, candidate.breaks_in)
+            backports = rule.backported_to if candidate.breaks_in == rule.breaks_in else ()
+            hop = hop_for(hops, candidate.breaks_in, backports)
             if hop is not None:
                 findings.add(_finding(rule, candidate, hop.minor))
 

@@ -72,10 +72,23 @@ class Hop:
         """The minor this hop arrives at, e.g. ``"1.16"``: the key findings are grouped by."""
         return self.dest.minor_string
 
-    def crosses(self, minor: str) -> bool:
-        """True when this hop arrives at or passes ``minor`` (the one place this is decided)."""
-        key = minor_key(minor)
-        return self.source.minor_key < key <= self.dest.minor_key
+    def crosses(self, minor: str, backported_to: tuple[str, ...] = ()) -> bool:
+        """True when this hop brings a change made in ``minor`` (or in a patch it was backported to).
+
+        The one place that decides whether a hop crosses a version.
+        """
+        return includes_change(self.dest, minor, backported_to) and not includes_change(self.source, minor, backported_to)
+
+
+def includes_change(version: KubeVersion, minor: str, backported_to: tuple[str, ...] = ()) -> bool:
+    """True when release ``version`` has a change made in ``minor`` (or backported to a patch of its minor)."""
+    if version.minor_key >= minor_key(minor):
+        return True
+    for patch in backported_to:
+        fixed = KubeVersion.parse(patch)
+        if fixed.minor_key == version.minor_key and (version.patch or 0) >= (fixed.patch or 0):
+            return True
+    return False
 
 
 def upgrade_path(current: KubeVersion, target: KubeVersion, last_patch: Callable[[str], str | None]) -> list[Hop]:

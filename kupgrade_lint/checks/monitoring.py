@@ -63,7 +63,7 @@ def insecure_component_ports(ctx: CheckContext, rule: Rule) -> Iterable[Candidat
             if hit:
                 yield Candidate(
                     rule.breaks_in,
-                    f"ServiceMonitor {monitor.namespace}/{monitor.name} scrapes {hit}, an insecure port kubeadm {rule.breaks_in} no longer serves; the target disappears",
+                    f"ServiceMonitor {monitor.namespace}/{monitor.name} scrapes {hit}, an insecure port that kubeadm stops serving (--port=0) from this hop; the target disappears",
                     monitor.location("spec", "endpoints", i, field_path=f"spec.endpoints[{i}]"),
                 )
     for obj, path, text in _scrape_configs(ctx):
@@ -71,7 +71,7 @@ def insecure_component_ports(ctx: CheckContext, rule: Rule) -> Iterable[Candidat
             if f":{port}" in text:
                 yield Candidate(
                     rule.breaks_in,
-                    f"Prometheus scrape configuration in {obj.kind} {obj.namespace}/{obj.name} targets port {port}, which kubeadm {rule.breaks_in} no longer serves",
+                    f"Prometheus scrape configuration in {obj.kind} {obj.namespace}/{obj.name} targets port {port}, which kubeadm stops serving (--port=0) from this hop",
                     obj.location(*path),
                 )
 

@@ -62,3 +62,17 @@ def removed_admission_plugin(ctx: CheckContext, rule: Rule) -> Iterable[Candidat
                 remediation=remediation,
                 references=entry.sources,
             )
+
+
+@check("ignored_flag")
+def ignored_flag(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
+    """Flags that are still accepted but no longer do anything (the setting silently stops working)."""
+    component = rule.params.get("component")
+    for setting in ctx.config.flags:
+        if setting.component != component or setting.name not in rule.params.get("flags", []):
+            continue
+        yield Candidate(
+            rule.breaks_in,
+            f"{component} is given --{setting.name}={setting.value} ({setting.place}); from {rule.breaks_in} it has no effect",
+            setting.location,
+        )
