@@ -109,13 +109,13 @@ def upgrade_path(current: KubeVersion, target: KubeVersion, last_patch: Callable
             raise UsageError(f"unknown Kubernetes release {minor_str}: the catalog has no data for it")
         return KubeVersion.parse(newest)
 
+    if target.minor_key < current.minor_key:
+        raise UsageError(f"target {target} is lower than the current version {current}")
+    resolve(target.minor)  # an unknown target is an error before anything else
     if target.minor_key == current.minor_key:
         if target.patch is None or target.patch <= current.patch:
             raise UsageError(f"target {target} is not newer than the current version {current}")
-        resolve(target.minor)  # the minor must be known
         return [Hop(current, target)]
-    if target.minor_key < current.minor_key:
-        raise UsageError(f"target {target} is lower than the current version {current}")
 
     hops: list[Hop] = []
     source = current

@@ -206,10 +206,10 @@ class _ClusterCollector:
         self.tally.add(resources=1)
         items = []
         for item in envelope.get("items") or []:
-            # List responses leave apiVersion/kind off their items; kubectl puts them back.
-            item.setdefault("apiVersion", res.api_version)
-            item.setdefault("kind", res.kind)
-            items.append(item)
+            # List responses leave apiVersion/kind off built-in items; kubectl puts them back.
+            typed = {"apiVersion": item.get("apiVersion") or res.api_version, "kind": item.get("kind") or res.kind}
+            typed.update((k, v) for k, v in item.items() if k not in typed)
+            items.append(typed)
         items.sort(key=lambda o: ((o.get("metadata") or {}).get("namespace") or "", (o.get("metadata") or {}).get("name") or ""))
         return items
 

@@ -96,7 +96,8 @@ def load_documents(text: str) -> list[Document]:
             _index(node, (), lines, blocks)
             docs.append(Document(data, node.start_mark.line + 1, lines, blocks))
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        # The construct that is unterminated started at context_mark; problem_mark is often end of file.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         context = getattr(exc, "context", None)
         message = f"{context}, {problem}" if context else problem

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tests.collectors.fakeapi import FakeCluster
+from .fakeapi import FakeCluster
 
 # Strings that must never appear in a snapshot, in any encoding.
 PLANTED = {

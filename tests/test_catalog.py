@@ -1,0 +1,137 @@
+"""The catalog: integrity of every entry, sources, loading rules, and the generated docs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kupgrade_lint.catalog import load_catalog
+from kupgrade_lint.catalog_listing import render_catalog
+from kupgrade_lint.checks import load_checks
+from kupgrade_lint.errors import CatalogError
+from kupgrade_lint.versions import minor_key
+from tests.conftest import ROOT
+
+CATALOG = load_catalog()
+ALL_ENTRIES = (
+    list(CATALOG.apis.values()) + list(CATALOG.flags.values()) + list(CATALOG.feature_gates.values())
+    + list(CATALOG.admission_plugins.values()) + list(CATALOG.releases.values()) + list(CATALOG.rules.values())
+)
+
+
+def test_every_entry_cites_upstream_sources():
+    for entry in ALL_ENTRIES:
+        assert entry.sources and all(s.startswith("https://") for s in entry.sources), entry
+
+
+def test_versions_are_ordered():
+    for entry in list(CATALOG.apis.values()) + list(CATALOG.flags.values()) + list(CATALOG.admission_plugins.values()):
+        if entry.deprecated_in:
+            assert minor_key(entry.deprecated_in) <= minor_key(entry.removed_in), entry
+    for api in CATALOG.apis.values():
+        if api.replacement_available_in:
+            assert minor_key(api.replacement_available_in) <= minor_key(api.removed_in), api
+
+
+def test_releases_are_contiguous_and_patches_belong_to_their_minor():
+    minors = CATALOG.known_minors()
+    assert minors[0] == "1.14" and minors[-1] == "1.37"
+    assert [minor_key(m)[1] for m in minors] == list(range(14, 38))
+    for release in CATALOG.releases.values():
+        assert release.last_patch.startswith(release.minor + ".")
+        assert [i.from_patch for i in release.kubeadm_images] == sorted({i.from_patch for i in release.kubeadm_images})
+        assert release.kubeadm_images[0].from_patch == 0
+
+
+def test_the_seed_facts():
+    assert CATALOG.flags[("kubelet", "allow-privileged")].removed_in == "1.15"
+    assert CATALOG.feature_gates[("kubernetes", "VolumeSubpathEnvExpansion")].removed_in == "1.19"
+    assert CATALOG.flags[("kube-apiserver", "insecure-port")].allowed_values == ("0",)
+    assert CATALOG.apis[("extensions/v1beta1", "Deployment")].removed_in == "1.16"
+    assert CATALOG.apis[("extensions/v1beta1", "Ingress")].removed_in == "1.22"
+    assert CATALOG.admission_plugins["PodSecurityPolicy"].removed_in == "1.25"
+    assert CATALOG.releases["1.21"].images_at(14).pause_tag == "3.4.1"
+    assert CATALOG.releases["1.16"].images_at(15).coredns_tag == "1.6.2"
+
+
+def test_every_rule_has_complete_metadata_and_a_check():
+    checks = load_checks()
+    ids = [r.id for r in CATALOG.rules.values()]
+    assert len(ids) == len(set(ids))
+    for rule in CATALOG.rules.values():
+        assert rule.check in checks or rule.check == "input_problems", rule.id
+        assert rule.summary.strip() and rule.remediation.strip() and rule.help_uri.startswith("https://")
+    assert {r.category for r in CATALOG.rules.values()} <= {
+        "removed-api", "removed-flag", "removed-feature-gate", "certificate", "missing-image", "coredns",
+        "monitoring", "workload", "control-plane-config", "version-skew", "collection",
+    }
+
+
+def _write(tmp_path: Path, name: str, data) -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_user_catalog_adds_entries(tmp_path: Path):
+    extra = _write(tmp_path, "cert-manager.yaml", {"apis": [{
+        "api_version": "cert-manager.io/v1alpha2", "kind": "Certificate", "read_by": "kube-apiserver",
+        "deprecated_in": None, "removed_in": "1.22", "replacement": "cert-manager.io/v1",
+        "sources": ["https://cert-manager.io/docs/releases/upgrading/remove-deprecated-apis/"],
+    }]})
+    catalog = load_catalog([extra])
+    assert catalog.apis[("cert-manager.io/v1alpha2", "Certificate")].origin == str(extra)
+
+
+def test_user_catalog_cannot_override_a_built_in_entry(tmp_path: Path):
+    extra = _write(tmp_path, "override.yaml", {"flags": [{
+        "component": "kubelet", "flag": "allow-privileged", "removed_in": "1.30", "sources": ["https://example.org/x"],
+    }]})
+    with pytest.raises(CatalogError, match="kubelet/allow-privileged is already defined in built-in:rules/flags.yaml"):
+        load_catalog([extra])
+
+
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        ({"flags": [{"component": "kubelet", "flag": "x", "removed_in": "1.30"}]}, "'sources' is a required property"),
+        ({"flags": [{"component": "kubelet", "flag": "x", "removed_in": "1.30", "sources": ["https://a"], "oops": 1}]}, "Additional properties"),
+        ({"apis": [{"api_version": "a/v1", "kind": "K", "read_by": "kube-apiserver", "deprecated_in": "1.30", "removed_in": "1.20",
+                    "replacement": None, "sources": ["https://a"]}]}, "deprecated_in 1.30 is after removed_in 1.20"),
+        ({"nonsense": []}, "Additional properties"),
+    ],
+)
+def test_invalid_catalog_files_are_rejected_with_the_file_named(tmp_path: Path, data, message):
+    bad = _write(tmp_path, "bad.yaml", data)
+    with pytest.raises(CatalogError) as info:
+        load_catalog([bad])
+    assert str(bad) in str(info.value) and message in str(info.value)
+
+
+def test_docs_rules_md_is_generated_from_the_catalog():
+    expected = render_catalog(CATALOG, [], None, "markdown")
+    current = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert current == expected, "docs/rules.md is stale: run `kupgrade-lint rules -o markdown > docs/rules.md`"
+
+
+def test_rules_filters_by_kind_and_version():
+    text = render_catalog(CATALOG, ["apis"], "1.16", "text")
+    assert "extensions/v1beta1" in text and "networking.k8s.io/v1beta1" not in text
+    assert text.startswith("apis (")
+
+
+def test_the_wheel_ships_the_rules(tmp_path: Path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True,
+    )
+    wheel = next(tmp_path.glob("kupgrade_lint-*.whl"))
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for rules_file in (ROOT / "rules").glob("*.yaml"):
+        assert f"kupgrade_lint/builtin_rules/{rules_file.name}" in names
+    assert "kupgrade_lint/schemas/catalog.schema.json" in names

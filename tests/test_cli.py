@@ -1,0 +1,136 @@
+"""The command line: exit codes, stdout/stderr and one-line errors (asserted together)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kupgrade_lint.cli import app
+from tests.conftest import SEED
+
+runner = CliRunner()
+
+
+def run(*args: str, input: str | None = None):
+    return runner.invoke(app, list(args), input=input)
+
+
+def test_seed_scan_exits_1_with_errors_and_report_on_stdout_only():
+    result = run("scan", "--snapshot", str(SEED), "--target", "v1.21.14")
+    assert result.exit_code == 1
+    assert "upgrade v1.14.5 → v1.21.14 in 7 hop(s)" in result.stdout
+    assert result.stderr == ""
+
+
+def test_fail_on_never_exits_0():
+    result = run("scan", "--snapshot", str(SEED), "--target", "v1.21.14", "--fail-on", "never", "-o", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["target_version"] == "v1.21.14"
+
+
+def test_clean_path_exits_0(tmp_path: Path):
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a, namespace: b}\nspec: {}\n")
+    result = run("scan", "--manifests", str(manifest), "--current", "v1.20.15", "--target", "1.21", "-o", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    assert data["target_version"] == "v1.21.14"
+    # Only the honest "not checked" note: no registry contents were given.
+    assert [(f["rule_id"], f["severity"], f["location"]["file"]) for f in data["findings"]] == [("KUP090", "warning", "registry/k8s.gcr.io")]
+
+
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ("v1.99.1", "unknown Kubernetes release 1.99"),
+        ("v1.13.0", "is lower than the current version v1.14.5"),
+        ("v1.14.5", "is not newer than the current version v1.14.5"),
+        ("banana", "'banana' is not a Kubernetes version"),
+    ],
+)
+def test_bad_target_is_a_one_line_error_exit_2(target: str, message: str):
+    result = run("scan", "--snapshot", str(SEED), "--target", target)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and message in result.stderr and result.stderr.startswith("kupgrade-lint: error:")
+
+
+def test_missing_snapshot_is_a_one_line_error(tmp_path: Path):
+    result = run("scan", "--snapshot", str(tmp_path / "nope"), "--target", "1.21")
+    assert result.exit_code == 2
+    assert "no such snapshot directory" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_no_input_is_a_usage_error():
+    result = run("scan", "--target", "1.21")
+    assert result.exit_code == 2 and "--snapshot" in result.stderr
+
+
+def test_broken_and_unreadable_files_become_collection_findings_and_the_scan_goes_on(seed_copy: Path):
+    (seed_copy / "cluster" / "broken.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: [unclosed\n")
+    (seed_copy / "cluster" / "binary.yaml").write_bytes(b"\xff\xfe\x00garbage")
+    (seed_copy / "cluster" / "dangling.yaml").symlink_to(seed_copy / "does-not-exist.yaml")
+    result = run("scan", "--snapshot", str(seed_copy), "--target", "v1.21.14", "-o", "json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    collection = {f["location"]["file"]: f for f in data["findings"] if f["category"] == "collection"}
+    assert set(collection) == {"cluster/broken.yaml", "cluster/binary.yaml", "cluster/dangling.yaml"}
+    assert collection["cluster/broken.yaml"]["location"]["line"] == 3
+    assert "not valid YAML" in collection["cluster/broken.yaml"]["message"]
+    assert "not a UTF-8 text file" in collection["cluster/binary.yaml"]["message"]
+    assert "cannot read" in collection["cluster/dangling.yaml"]["message"]
+    assert all(f["hop"] is None for f in collection.values())
+    # everything else was still checked
+    assert any(f["rule_id"] == "KUP010" for f in data["findings"])
+    text = run("scan", "--snapshot", str(seed_copy), "--target", "v1.21.14").stdout
+    assert "not checked" in text and "cluster/broken.yaml:3" in text
+
+
+def test_manifests_from_stdin():
+    doc = "apiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: shop, namespace: shop}\nspec: {}\n"
+    result = run("scan", "--manifests", "-", "--current", "v1.21.14", "--target", "v1.22.17", "-o", "json", input=doc)
+    data = json.loads(result.stdout)
+    found = [(f["rule_id"], f["hop"], f["location"]["file"], f["location"]["line"]) for f in data["findings"]]
+    assert ("KUP001", "1.22", "<stdin>", 1) in found
+    assert result.exit_code == 1
+
+
+def test_tar_gz_snapshot_scans_like_the_directory(tmp_path: Path):
+    import tarfile
+
+    archive = tmp_path / "seed.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(SEED, arcname="seed-cluster")
+    from_dir = run("scan", "--snapshot", str(SEED), "--target", "v1.21.14", "-o", "json").stdout
+    from_tar = run("scan", "--snapshot", str(archive), "--target", "v1.21.14", "-o", "json").stdout
+    strip = lambda s: {k: v for k, v in json.loads(s).items() if k != "inputs"}  # noqa: E731
+    assert strip(from_dir) == strip(from_tar)
+
+
+def test_output_file_and_sarif(tmp_path: Path):
+    out = tmp_path / "report.sarif"
+    result = run("scan", "--snapshot", str(SEED), "--target", "v1.21.14", "-o", "sarif", "--output-file", str(out))
+    assert result.exit_code == 1 and result.stdout == ""
+    assert json.loads(out.read_text())["version"] == "2.1.0"
+
+
+def test_console_script_runs_as_a_program():
+    proc = subprocess.run(
+        [sys.executable, "-m", "kupgrade_lint", "scan", "--snapshot", str(SEED), "--target", "1.16", "--color", "never"],
+        capture_output=True, text=True, check=False,
+    )
+    assert proc.returncode == 1
+    assert "hop to 1.16: v1.15.12 → v1.16.15" in proc.stdout
+    assert "hop to 1.17" not in proc.stdout
+    assert proc.stderr == ""
+
+
+def test_help_documents_exit_codes():
+    result = run("--help")
+    assert result.exit_code == 0
+    assert "Exit codes" in result.stdout and "2 usage or input error" in result.stdout

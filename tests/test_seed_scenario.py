@@ -1,0 +1,175 @@
+"""The seed scenario (fixtures/seed-cluster, v1.14.5 → v1.21.14) is reported completely and exactly."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from kupgrade_lint.catalog import load_catalog
+from kupgrade_lint.engine import ScanRequest, scan
+from kupgrade_lint.reporters import json_report, sarif, text
+from kupgrade_lint.snapshot.loader import load_inputs
+from kupgrade_lint.versions import KubeVersion
+from tests.conftest import SEED
+
+M1, W1 = "master-1", "worker-1"
+KUBEADM_CONFIG = "cluster/kube-system/configmaps/kubeadm-config.yaml"
+
+# (hop, rule, node, file, line): every finding the seed must produce, and nothing else.
+EXPECTED = {
+    # 1.15: --allow-privileged in kubelet.env and its $KUBE_ALLOW_PRIV reference in the unit
+    ("1.15", "KUP010", M1, "/etc/kubernetes/kubelet.env", 34),
+    ("1.15", "KUP010", M1, "/etc/systemd/system/kubelet.service", 18),
+    ("1.15", "KUP010", W1, "/etc/kubernetes/kubelet.env", 34),
+    ("1.15", "KUP010", W1, "/etc/systemd/system/kubelet.service", 18),
+    ("1.15", "KUP041", None, "cluster/kube-system/limitrange-limits.yaml", 20),
+    # 1.16: removed workload APIs (last-applied evidence and a Helm release)
+    ("1.16", "KUP001", None, "cluster/cluster-scoped/podsecuritypolicy-restricted.yaml", 6),
+    ("1.16", "KUP001", None, "cluster/monitoring/daemonset-node-exporter.yaml", 6),
+    ("1.16", "KUP001", None, "cluster/shop/deployment-web.yaml", 7),
+    ("1.16", "KUP001", None, "cluster/shop/networkpolicy-deny-all.yaml", 6),
+    ("1.16", "KUP001", None, "cluster/shop/replicaset-legacy-rs.yaml", 6),
+    ("1.16", "KUP001", None, "cluster/shop/statefulset-redis.yaml", 6),
+    ("1.16", "KUP001", None, "helm/shop/cart.yaml", 24),
+    ("1.16", "KUP040", None, "cluster/kube-system/configmaps/coredns.yaml", 4),
+    # kubeadm's --port=0 reached 1.16.13 (kubernetes PR 92726), so the insecure scrapes stop at the 1.16 hop
+    ("1.16", "KUP050", None, "cluster/monitoring/servicemonitors/kube-controller-manager.yaml", 15),
+    ("1.16", "KUP050", None, "cluster/monitoring/servicemonitors/kube-scheduler.yaml", 15),
+    ("1.16", "KUP052", None, "cluster/monitoring/prometheusrule-k8s-rules.yaml", 18),
+    ("1.16", "KUP052", None, "cluster/monitoring/prometheusrule-k8s-rules.yaml", 29),
+    ("1.16", "KUP081", None, None, None),
+    ("1.17", "KUP080", None, None, None),
+    ("1.17", "KUP081", None, None, None),
+    ("1.18", "KUP070", None, "registry/myregistry/google-containers/pause/tags.json", None),
+    ("1.18", "KUP080", None, None, None),
+    ("1.18", "KUP081", None, None, None),
+    # 1.19: VolumeSubpathEnvExpansion everywhere it is set, and the CN-only webhook certificate
+    ("1.19", "KUP020", None, "cluster/kube-system/configmaps/kube-proxy.yaml", 22),
+    ("1.19", "KUP020", None, KUBEADM_CONFIG, 23),
+    ("1.19", "KUP020", None, KUBEADM_CONFIG, 38),
+    ("1.19", "KUP020", None, KUBEADM_CONFIG, 62),
+    ("1.19", "KUP020", M1, "/etc/kubernetes/kubelet.env", 28),
+    ("1.19", "KUP020", M1, "/etc/kubernetes/manifests/kube-apiserver.yaml", 27),
+    ("1.19", "KUP020", M1, "/etc/kubernetes/manifests/kube-controller-manager.yaml", 24),
+    ("1.19", "KUP020", M1, "/etc/kubernetes/manifests/kube-scheduler.yaml", 15),
+    ("1.19", "KUP020", W1, "/etc/kubernetes/kubelet.env", 28),
+    ("1.19", "KUP030", None, "cluster/cluster-scoped/mutatingwebhookconfiguration-mutate-deploy.x.com.yaml", 13),
+    ("1.19", "KUP070", None, "registry/myregistry/google-containers/pause/tags.json", None),
+    ("1.19", "KUP080", None, None, None),
+    ("1.19", "KUP081", None, None, None),
+    # 1.20: the insecure port, its clients, the v1alpha1 resource metrics, pause:3.2
+    ("1.20", "KUP010", None, KUBEADM_CONFIG, 25),
+    ("1.20", "KUP010", M1, "/etc/kubernetes/manifests/kube-apiserver.yaml", 29),
+    ("1.20", "KUP031", M1, "/root/.kube/config", 4),
+    ("1.20", "KUP032", None, KUBEADM_CONFIG, 24),
+    ("1.20", "KUP032", M1, "/etc/kubernetes/manifests/kube-apiserver.yaml", 28),
+    ("1.20", "KUP051", None, "cluster/monitoring/servicemonitors/kubelet.yaml", 38),
+    ("1.20", "KUP070", None, "registry/myregistry/google-containers/pause/tags.json", None),
+    ("1.20", "KUP080", None, None, None),
+    ("1.20", "KUP081", None, None, None),
+    # 1.21: the bound service-account token and pause:3.4.1
+    ("1.21", "KUP060", None, "cluster/ingress-nginx/deployment-nginx-ingress-controller.yaml", 84),
+    ("1.21", "KUP070", None, "registry/myregistry/google-containers/pause/tags.json", None),
+    ("1.21", "KUP080", None, None, None),
+    ("1.21", "KUP081", None, None, None),
+}
+
+
+@pytest.fixture(scope="module")
+def report():
+    catalog = load_catalog()
+    return scan(load_inputs(SEED, []), catalog, ScanRequest(target=KubeVersion.parse("v1.21.14")))
+
+
+def _key(f):
+    return (f.hop, f.rule_id, f.location.node, f.location.file, f.location.line)
+
+
+def test_every_expected_finding_at_its_hop_and_no_other(report):
+    found = {_key(f) for f in report.findings}
+    assert found - EXPECTED == set(), "unexpected findings"
+    assert EXPECTED - found == set(), "missing findings"
+
+
+def test_path_and_versions(report):
+    assert report.current_version == "v1.14.5"
+    assert report.target_version == "v1.21.14"
+    assert [(h.source, h.dest) for h in report.hops] == [
+        ("v1.14.5", "v1.15.12"), ("v1.15.12", "v1.16.15"), ("v1.16.15", "v1.17.17"), ("v1.17.17", "v1.18.20"),
+        ("v1.18.20", "v1.19.16"), ("v1.19.16", "v1.20.15"), ("v1.20.15", "v1.21.14"),
+    ]
+
+
+def test_hop_images_follow_kubeadm_and_the_private_repository(report):
+    images = {h.minor: h.images for h in report.hops}
+    assert "myregistry/google-containers/pause:3.2" in images["1.18"]
+    assert "myregistry/google-containers/pause:3.4.1" in images["1.21"]
+    assert "myregistry/google-containers/coredns:1.6.2" in images["1.16"]
+    # kubeadm keeps CoreDNS directly under a custom repository (no coredns/ sub-path) from 1.21.2
+    assert "myregistry/google-containers/coredns:v1.8.0" in images["1.21"]
+    assert "myregistry/google-containers/kube-apiserver:v1.19.16" in images["1.19"]
+    # etcd is external in this cluster: no etcd image is needed
+    assert not any("/etcd:" in i for h in report.hops for i in h.images)
+
+
+def test_the_unit_reference_names_the_variable_and_its_definition(report):
+    unit = [f for f in report.findings if f.location.file == "/etc/systemd/system/kubelet.service" and f.location.node == M1]
+    assert len(unit) == 1
+    assert "$KUBE_ALLOW_PRIV" in unit[0].message and "/etc/kubernetes/kubelet.env:34" in unit[0].message
+
+
+def test_removed_api_findings_carry_evidence_and_replacement(report):
+    web = next(f for f in report.findings if f.location.file == "cluster/shop/deployment-web.yaml")
+    assert web.evidence.startswith("last-applied-configuration") and web.confidence == "high"
+    assert "apps/v1" in web.remediation
+    assert "https://kubernetes.io/docs/reference/using-api/deprecation-guide/" in web.references
+
+
+def test_findings_carry_upstream_references(report):
+    for f in report.findings:
+        assert f.references and all(r.startswith("https://") for r in f.references), f
+
+
+def test_json_is_byte_identical_twice_and_valid(report):
+    catalog = load_catalog()
+    again = scan(load_inputs(SEED, []), catalog, ScanRequest(target=KubeVersion.parse("v1.21.14")))
+    first, second = io.StringIO(), io.StringIO()
+    json_report.render(report, first)
+    json_report.render(again, second)
+    assert first.getvalue() == second.getvalue()
+    data = json.loads(first.getvalue())
+    schema = json.loads((Path(json_report.__file__).parent.parent / "schemas" / "report.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(data)
+    assert {"current_version", "target_version", "hops", "findings"} <= set(data)
+    hop = data["hops"][0]
+    assert hop["from"] == "v1.14.5" and hop["to"] == "v1.15.12" and hop["images"]
+
+
+def test_sarif_validates_against_the_official_schema(report):
+    out = io.StringIO()
+    sarif.render(report, out)
+    doc = json.loads(out.getvalue())
+    schema = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(doc)
+    results = doc["runs"][0]["results"]
+    assert len(results) == len(report.findings)
+    kubelet = next(r for r in results if r["locations"] and r["locations"][0].get("physicalLocation", {}).get("artifactLocation", {}).get("uri") == "nodes/master-1/etc/kubernetes/kubelet.env")
+    assert kubelet["locations"][0]["physicalLocation"]["region"]["startLine"] in (28, 34)
+    web = next(r for r in results if "Deployment shop/web" in r["message"]["text"])
+    assert web["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == "shop/Deployment/web"
+    rules = doc["runs"][0]["tool"]["driver"]["rules"]
+    assert all(r["helpUri"].startswith("https://") and r["help"]["text"] for r in rules)
+
+
+def test_text_report_is_grouped_by_hop(report):
+    out = io.StringIO()
+    text.render(report, out)
+    body = out.getvalue()
+    positions = [body.index(f"── hop to 1.{m}:") for m in range(15, 22)]
+    assert positions == sorted(positions)
+    assert "\033[" not in body
+    assert body.index("--allow-privileged") < body.index("── hop to 1.16:")
