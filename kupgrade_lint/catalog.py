@@ -95,6 +95,7 @@ class RemovedFlag:
     origin: str
     deprecated_in: str | None = None
     allowed_values: tuple[str, ...] | None = None
+    removed_entirely_in: str | None = None
     replacement: str | None = None
 
 
@@ -246,6 +247,9 @@ def _check_order(entry: Any, origin: str) -> None:
         value = getattr(entry, attr, None)
         if value is not None and minor_key(value) > minor_key(removed):
             raise CatalogError(f"{origin}: {_show(_key_for(entry))}: {attr} {value} is after removed_in {removed}")
+    entirely = getattr(entry, "removed_entirely_in", None)
+    if entirely is not None and (getattr(entry, "allowed_values", None) is None or minor_key(entirely) <= minor_key(removed)):
+        raise CatalogError(f"{origin}: {_show(_key_for(entry))}: removed_entirely_in needs allowed_values and a later minor than removed_in")
 
 
 def _key_for(entry: Any) -> Any:

@@ -45,6 +45,7 @@ class FlagSetting:
     via: Location | None = None
     via_variable: str | None = None
     variable_flags: tuple[str, ...] = ()
+    kubeadm_default: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,12 +149,12 @@ class ComponentConfig:
     def _collect(self) -> None:
         for node in sorted(self.snapshot.node_files):
             self._kubelet_flags(node)
-        self._static_pod_flags()
         self._kubeadm_settings()
+        self._static_pod_flags()
         self._config_file_gates()
         self._daemonset_flags("kube-proxy")
         for flag in self.flags:
-            if flag.name == "feature-gates" and flag.value is not None:
+            if flag.name == "feature-gates" and flag.value is not None and not flag.kubeadm_default:
                 for gate, value in parse_feature_gates(flag.value):
                     self.gates.append(GateSetting(flag.component, gate, value, flag.location, flag.place))
 
@@ -232,6 +233,13 @@ class ComponentConfig:
         )
 
     def _static_pod_flags(self) -> None:
+        # kubeadm rewrites the static pod manifests from its ClusterConfiguration at every upgrade:
+        # a flag there that extraArgs do not set is kubeadm's own default (or a hand edit the
+        # upgrade discards), so it cannot break the next version. Known only when kubeadm-config is.
+        managed = {
+            (s.component, s.name) for s in self.flags if s.place == "kubeadm ClusterConfiguration extraArgs"
+        }
+        kubeadm_cluster = any(c.owner is not None and c.owner.name == "kubeadm-config" for c in self.configs_of_kind("ClusterConfiguration"))
         for obj in self.snapshot.of_kind("Pod", origins=("node",)):
             containers = (obj.data.get("spec") or {}).get("containers") or []
             for ci, container in enumerate(containers):
@@ -240,7 +248,8 @@ class ComponentConfig:
                     continue
                 for use, path in _container_flag_uses(obj, ci, container):
                     location = obj.location(*path)
-                    self.flags.append(FlagSetting(component, use.name, use.value, location, "static pod manifest"))
+                    default = kubeadm_cluster and (component, use.name) not in managed
+                    self.flags.append(FlagSetting(component, use.name, use.value, location, "static pod manifest", kubeadm_default=default))
 
     def _daemonset_flags(self, component: str) -> None:
         for obj in self.snapshot.of_kind("DaemonSet"):

@@ -12,30 +12,36 @@ from kupgrade_lint.parsers.flags import parse_feature_gates
 @check("removed_flag")
 def removed_flag(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
     """Every place a removed flag (or a value no longer allowed) is set, including ``$VAR`` references."""
+    reported_references: set[tuple] = set()
     for setting in ctx.config.flags:
         entry = ctx.catalog.flags.get((setting.component, setting.name))
-        if entry is None:
+        if entry is None or setting.kubeadm_default:
             continue
         written = f"--{setting.name}" + (f"={setting.value}" if setting.value is not None else "")
-        if entry.allowed_values is not None:
-            if setting.value is not None and setting.value in entry.allowed_values:
-                continue
+        breaks_in = entry.removed_in
+        if entry.allowed_values is not None and not (setting.value is not None and setting.value in entry.allowed_values):
             allowed = ", ".join(entry.allowed_values)
             message = f"{setting.component} is given {written} ({setting.place}); from {entry.removed_in} --{entry.flag} accepts only {allowed}"
             remediation = f"Set --{entry.flag} to {allowed} or remove it."
+        elif entry.allowed_values is not None and entry.removed_entirely_in is None:
+            continue
         else:
-            message = f"{setting.component} is given {written} ({setting.place}); the flag is removed in {entry.removed_in} and {setting.component} will not start (unknown flag)"
-            remediation = f"Remove --{entry.flag} before the hop to {entry.removed_in}."
+            breaks_in = entry.removed_entirely_in or entry.removed_in
+            message = f"{setting.component} is given {written} ({setting.place}); the flag is removed in {breaks_in} and {setting.component} will not start (unknown flag)"
+            remediation = f"Remove --{entry.flag} before the hop to {breaks_in}."
         if entry.replacement:
-            remediation += f" {entry.replacement}"
-        yield Candidate(entry.removed_in, message, setting.location, remediation=remediation, references=entry.sources)
+            remediation += f" Instead: {entry.replacement}"
+        yield Candidate(breaks_in, message, setting.location, remediation=remediation, references=entry.sources)
         # A variable that only carries removed flags goes too: report its reference in the unit.
-        if setting.via is not None and setting.variable_flags and all(
+        reference = (setting.via, setting.via_variable)
+        if setting.via is not None and setting.variable_flags and reference not in reported_references and all(
             ctx.catalog.flags.get((setting.component, f)) is not None for f in setting.variable_flags
         ):
+            reported_references.add(reference)
+            flags = ", ".join(f"--{f}" for f in setting.variable_flags)
             yield Candidate(
-                entry.removed_in,
-                f"${setting.via_variable} expands to {written} for {setting.component} ({setting.location.file}:{setting.location.line})",
+                breaks_in,
+                f"${setting.via_variable} expands to {flags} for {setting.component} ({setting.location.file}:{setting.location.line}), all of them removed",
                 setting.via,
                 remediation=f"Remove the ${setting.via_variable} reference together with its definition.",
                 references=entry.sources,
@@ -47,6 +53,8 @@ def removed_admission_plugin(ctx: CheckContext, rule: Rule) -> Iterable[Candidat
     """Admission plugins in --enable-admission-plugins / --disable-admission-plugins that are gone."""
     for setting in ctx.config.flags:
         if setting.component != "kube-apiserver" or setting.name not in ("enable-admission-plugins", "disable-admission-plugins", "admission-control"):
+            continue
+        if setting.kubeadm_default:
             continue
         for plugin, _ in parse_feature_gates(setting.value or ""):
             entry = ctx.catalog.admission_plugins.get(plugin)
@@ -69,7 +77,7 @@ def ignored_flag(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
     """Flags that are still accepted but no longer do anything (the setting silently stops working)."""
     component = rule.params.get("component")
     for setting in ctx.config.flags:
-        if setting.component != component or setting.name not in rule.params.get("flags", []):
+        if setting.component != component or setting.name not in rule.params.get("flags", []) or setting.kubeadm_default:
             continue
         yield Candidate(
             rule.breaks_in,

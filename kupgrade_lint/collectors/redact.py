@@ -24,15 +24,15 @@ _USER_SECRET_KEYS = ("client-key-data", "token", "password")
 
 # Line-level fallback for text that is not a parseable kubeconfig (or is embedded in one).
 _SECRET_LINE = re.compile(
-    r"^(?P<lead>\s*(?:-\s+)?[\"']?)(?P<key>client-key-data|token|password|id-token|refresh-token|"
-    r"access-token|client-secret)(?P<sep>[\"']?\s*:\s*)(?P<value>\S.*?)[ \t]*$",
+    r"^(?P<lead>[ \t]*(?:-[ \t]+)?[\"']?)(?P<key>client-key-data|token|password|id-token|refresh-token|"
+    r"access-token|client-secret)(?P<sep>[\"']?[ \t]*:[ \t]*)(?P<value>\S.*?)[ \t]*$",
     re.MULTILINE,
 )
 
 # containerd registry credentials in config.toml
 # (https://github.com/containerd/containerd/blob/v1.7.0/docs/cri/registry.md#configure-registry-credentials).
 _TOML_SECRET = re.compile(
-    r"^(?P<lead>\s*)(?P<key>password|auth|identitytoken|token)(?P<sep>\s*=\s*)(?P<value>\S.*?)[ \t]*$", re.MULTILINE
+    r"^(?P<lead>[ \t]*)(?P<key>password|auth|identitytoken|token)(?P<sep>[ \t]*=[ \t]*)(?P<value>\S.*?)[ \t]*$", re.MULTILINE
 )
 
 _PEM_BLOCK = re.compile(r"-----BEGIN (?P<label>[A-Z0-9 ]+)-----\s.*?-----END (?P=label)-----\s*", re.DOTALL)
