@@ -7,6 +7,7 @@ from typing import Iterable
 from kupgrade_lint.catalog import Rule
 from kupgrade_lint.checks import Candidate, CheckContext, check
 from kupgrade_lint.parsers.flags import parse_feature_gates
+from kupgrade_lint.versions import minor_key
 
 
 @check("removed_flag")
@@ -39,8 +40,11 @@ def removed_flag(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
         ):
             reported_references.add(reference)
             flags = ", ".join(f"--{f}" for f in setting.variable_flags)
+            # The reference can go once the last of its flags is gone.
+            entries = [ctx.catalog.flags[(setting.component, f)] for f in setting.variable_flags]
+            last = max((e.removed_entirely_in or e.removed_in for e in entries), key=minor_key)
             yield Candidate(
-                breaks_in,
+                last,
                 f"${setting.via_variable} expands to {flags} for {setting.component} ({setting.location.file}:{setting.location.line}), all of them removed",
                 setting.via,
                 remediation=f"Remove the ${setting.via_variable} reference together with its definition.",
