@@ -7,6 +7,7 @@ or above --fail-on; 2 usage or input error; 3 internal error (a bug).
 from __future__ import annotations
 
 import sys
+import tempfile
 from enum import Enum
 from pathlib import Path
 from typing import List, Optional
@@ -90,36 +91,148 @@ def scan(
     current: Optional[str] = typer.Option(None, "--current", help="Current version (default: detected from the snapshot)."),
     output: OutputFormat = typer.Option(OutputFormat.text, "--output", "-o", help="Report format."),
     output_file: Optional[Path] = typer.Option(None, "--output-file", help="Write the report here instead of stdout."),
-    fail_on: FailOn = typer.Option(FailOn.error, "--fail-on", help="Exit 1 when a finding at or above this severity is found."),
-    kubelet_strategy: KubeletStrategy = typer.Option(
-        KubeletStrategy.last, "--kubelet-strategy", help="'last': kubelets are upgraded once the control plane reaches the target (report skew); 'each-hop': with every hop."
+    fail_on: Optional[FailOn] = typer.Option(None, "--fail-on", help="Exit 1 when a finding at or above this severity is found [default: error]."),
+    kubelet_strategy: Optional[KubeletStrategy] = typer.Option(
+        None, "--kubelet-strategy", help="'last' (default): kubelets are upgraded once the control plane reaches the target (report skew); 'each-hop': with every hop."
     ),
     catalog_files: List[Path] = typer.Option([], "--catalog", help="Extra catalog file (same schema as rules/); repeatable."),
+    kubeconfig: Optional[str] = typer.Option(None, "--kubeconfig", help="Scan the live cluster of this kubeconfig (default when neither --snapshot nor --manifests is given)."),
+    context: Optional[str] = typer.Option(None, "--context", help="Kubeconfig context of the live cluster."),
+    node_snapshots: List[Path] = typer.Option([], "--nodes", help="With a live scan: node snapshots (`collect node` output) to merge in; repeatable."),
+    config_file: Optional[Path] = typer.Option(None, "--config", help="Config file [default: ./.kupgrade-lint.yaml when present]."),
+    baseline: Optional[Path] = typer.Option(None, "--baseline", help="Suppress the findings recorded in this baseline file."),
+    generate_baseline: Optional[Path] = typer.Option(None, "--generate-baseline", help="Record the current findings as a baseline file."),
     color: ColorMode = typer.Option(ColorMode.auto, "--color", help="Colour in the text report."),
 ) -> None:
-    """Report what breaks at each hop of the upgrade to --target."""
+    """Report what breaks at each hop of the upgrade to --target.
+
+    Reads a snapshot (--snapshot), manifests (--manifests), or, when neither is given, the live
+    cluster of the current kube context (collected into a temporary snapshot first).
+    """
     from kupgrade_lint.catalog import load_catalog
     from kupgrade_lint.checks import ScanOptions
+    from kupgrade_lint.config import load_config
     from kupgrade_lint.engine import ScanRequest, scan as run_scan
     from kupgrade_lint.reporters import RENDERERS
     from kupgrade_lint.snapshot.loader import load_inputs
+    from kupgrade_lint.suppress import apply_suppressions, read_baseline, write_baseline
     from kupgrade_lint.versions import KubeVersion
 
+    live_dir: Optional[tempfile.TemporaryDirectory] = None
     try:
         if snapshot is None and not manifests:
-            _fail("give --snapshot DIR and/or --manifests PATH (a snapshot is written by `kupgrade-lint collect` or assembled by hand)")
-        catalog = load_catalog(catalog_files)
+            live_dir = tempfile.TemporaryDirectory(prefix="kupgrade-live-")
+            snapshot = Path(live_dir.name)
+            _collect_live(snapshot, kubeconfig, context, node_snapshots)
+        config = load_config(config_file)
+        fail_on = fail_on or FailOn(config.fail_on or "error")
+        strategy = kubelet_strategy.value if kubelet_strategy else (config.kubelet_strategy or "last")
+        catalog = load_catalog(list(config.catalog) + list(catalog_files))
         request = ScanRequest(
             target=KubeVersion.parse(target),
             current=KubeVersion.parse(current) if current else None,
-            options=ScanOptions(kubelet_strategy=kubelet_strategy.value),
+            options=ScanOptions(kubelet_strategy=strategy),
         )
         inputs = load_inputs(snapshot, manifests)
         report = run_scan(inputs, catalog, request)
+        report = apply_suppressions(report, inputs, config.suppress, read_baseline(baseline) if baseline else None)
+        if generate_baseline is not None:
+            write_baseline(report, generate_baseline)
+            typer.echo(f"kupgrade-lint: wrote a baseline of {len(report.findings)} finding(s) to {generate_baseline}", err=True)
     except KupgradeError as exc:
         _fail(str(exc))
+    except OSError as exc:
+        _fail(f"{exc.filename or 'output'}: {exc.strerror}")
+    finally:
+        if live_dir is not None:
+            live_dir.cleanup()
     _write(RENDERERS[output.value], report, output_file, color)
     raise typer.Exit(int(exit_code_for(report, fail_on)))
+
+
+def _collect_live(out_dir: Path, kubeconfig: Optional[str], context: Optional[str], nodes: List[Path]) -> None:
+    from kupgrade_lint.collectors.cluster import collect_cluster
+    from kupgrade_lint.collectors.merge import merge_snapshots
+
+    summary = collect_cluster(out_dir, kubeconfig=kubeconfig, context=context, progress=sys.stderr)
+    if nodes:
+        merge_snapshots(list(nodes), out_dir)
+    if summary.errors:
+        typer.echo(f"kupgrade-lint: {len(summary.errors)} thing(s) could not be collected; the report names them", err=True)
+
+
+collect_app = typer.Typer(help="Write a snapshot (directory or .tar.gz) from a live cluster or from a node.", no_args_is_help=False)
+app.add_typer(collect_app, name="collect")
+
+
+def _into(output: Path, write) -> None:
+    """Run ``write(dir)`` into ``output``: a new or empty directory, or a .tar.gz packed from a temporary one."""
+    from kupgrade_lint.collectors.archive import write_tar_gz
+
+    if output.name.endswith((".tar.gz", ".tgz")):
+        with tempfile.TemporaryDirectory(prefix="kupgrade-collect-") as tmp:
+            write(Path(tmp))
+            write_tar_gz(Path(tmp), output)
+        return
+    if output.exists() and (not output.is_dir() or any(output.iterdir())):
+        _fail(f"{output}: the output directory must be new or empty")
+    output.mkdir(parents=True, exist_ok=True)
+    write(output)
+
+
+@collect_app.callback(invoke_without_command=True)
+def collect(
+    ctx: typer.Context,
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Snapshot directory (new or empty) or FILE.tar.gz."),
+    kubeconfig: Optional[str] = typer.Option(None, "--kubeconfig", help="Kubeconfig file [default: $KUBECONFIG, ~/.kube/config, in-cluster]."),
+    context: Optional[str] = typer.Option(None, "--context", help="Kubeconfig context [default: current]."),
+    node_snapshots: List[Path] = typer.Option([], "--nodes", help="Node snapshots (`collect node` output) to merge in; repeatable."),
+    concurrency: int = typer.Option(4, "--concurrency", min=1, max=32, help="Requests at once."),
+    timeout: float = typer.Option(30.0, "--timeout", min=1.0, help="Seconds per request."),
+) -> None:
+    """Collect the live cluster (read-only: get and list) into a snapshot."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if output is None:
+        _fail("collect needs --output DIR or --output FILE.tar.gz")
+    from kupgrade_lint.collectors.cluster import collect_cluster
+    from kupgrade_lint.collectors.merge import merge_snapshots
+
+    def write(directory: Path) -> None:
+        summary = collect_cluster(directory, kubeconfig=kubeconfig, context=context, progress=sys.stderr, concurrency=concurrency, timeout=timeout)
+        if node_snapshots:
+            merge_snapshots(list(node_snapshots), directory)
+        typer.echo(
+            f"kupgrade-lint: collected {summary.objects_written} object(s) from {summary.resources_listed} resource list(s); "
+            f"{len(summary.errors)} could not be read (listed in kupgrade-snapshot.json)",
+            err=True,
+        )
+
+    try:
+        _into(output, write)
+    except KupgradeError as exc:
+        _fail(str(exc))
+    typer.echo(str(output))
+
+
+@collect_app.command("node")
+def collect_node_command(
+    output: Path = typer.Option(..., "--output", "-o", help="Snapshot directory (new or empty) or FILE.tar.gz."),
+    root: Path = typer.Option(Path("/"), "--root", help="The node's filesystem root (a mounted or copied node works too)."),
+    node_name: Optional[str] = typer.Option(None, "--node-name", help="Node name [default: the kubelet's --hostname-override, else /etc/hostname]."),
+) -> None:
+    """Copy the node files the checks read (kubelet env files and units, static pods, kubeconfigs without credentials)."""
+    from kupgrade_lint.collectors.node import collect_node
+
+    def write(directory: Path) -> None:
+        summary = collect_node(root, directory, node_name=node_name)
+        typer.echo(f"kupgrade-lint: copied {summary.objects_written} node file(s)", err=True)
+
+    try:
+        _into(output, write)
+    except KupgradeError as exc:
+        _fail(str(exc))
+    typer.echo(str(output))
 
 
 class RulesFormat(str, Enum):

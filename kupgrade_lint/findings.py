@@ -143,6 +143,7 @@ class Report:
     findings: tuple[Finding, ...]
     rules: tuple[RuleInfo, ...]
     inputs: tuple[str, ...] = field(default=())
+    unused_suppressions: tuple[str, ...] = field(default=())
 
     @property
     def active_findings(self) -> tuple[Finding, ...]:

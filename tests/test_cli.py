@@ -66,9 +66,11 @@ def test_missing_snapshot_is_a_one_line_error(tmp_path: Path):
     assert "no such snapshot directory" in result.stderr and result.stderr.count("\n") == 1
 
 
-def test_no_input_is_a_usage_error():
-    result = run("scan", "--target", "1.21")
-    assert result.exit_code == 2 and "--snapshot" in result.stderr
+def test_no_input_means_the_live_cluster_and_no_kubeconfig_is_a_one_line_error(tmp_path: Path):
+    missing = tmp_path / "no-kubeconfig"
+    result = run("scan", "--target", "1.21", "--kubeconfig", str(missing))
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "cannot load the Kubernetes configuration" in result.stderr and str(missing) in result.stderr
 
 
 def test_broken_and_unreadable_files_become_collection_findings_and_the_scan_goes_on(seed_copy: Path):

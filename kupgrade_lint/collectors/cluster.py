@@ -161,7 +161,7 @@ class _ClusterCollector:
         except (Unauthorized, Unreachable) as exc:
             raise _fatal(self.api, exc) from None
         for stem, doc in sorted(discovery.documents.items()):
-            self._write_json(Path("cluster", "discovery", f"{stem}.json"), doc)
+            self._write_json(Path("discovery", f"{stem}.json"), doc)
         jobs = self._plan(discovery)
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             for future in [pool.submit(job) for job in jobs]:

@@ -42,9 +42,9 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
 
 
 def report_dict(report: Report) -> dict[str, Any]:
-    counts = {"error": 0, "warning": 0, "info": 0}
-    for finding in report.active_findings:
-        counts[finding.severity.value] += 1
+    counts = {"error": 0, "warning": 0, "info": 0, "suppressed": 0}
+    for finding in report.findings:
+        counts["suppressed" if finding.suppressed_by else finding.severity.value] += 1
     return {
         "format_version": FORMAT_VERSION,
         "tool": {"name": "kupgrade-lint", "version": report.tool_version},
@@ -55,6 +55,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             {"from": h.source, "to": h.dest, "minor": h.minor, "images": list(h.images)} for h in report.hops
         ],
         "summary": counts,
+        "unused_suppressions": list(report.unused_suppressions),
         "findings": [finding_dict(f) for f in report.findings],
     }
 

@@ -94,6 +94,7 @@ def sarif_dict(report: Report) -> dict[str, Any]:
                 "properties": {
                     "current_version": report.current_version,
                     "target_version": report.target_version,
+                    "unused_suppressions": list(report.unused_suppressions),
                     "hops": [{"from": h.source, "to": h.dest, "minor": h.minor, "images": list(h.images)} for h in report.hops],
                 },
                 "results": [_result(f, index) for f in report.findings],

@@ -49,6 +49,10 @@ def render(report: Report, stream: TextIO, color: bool = False) -> None:
         out.append(_paint("── not checked (input that could not be read or collected) ──", _BOLD, color))
         for f in unchecked:
             out.extend(_finding_lines(f, color))
+    if report.unused_suppressions:
+        out.append("")
+        out.append(_paint("── suppressions that matched nothing ──", _BOLD, color))
+        out.extend(f"  {u}" for u in report.unused_suppressions)
     counts = {s: 0 for s in Severity}
     suppressed = 0
     for f in report.findings:

@@ -20,7 +20,7 @@ from kupgrade_lint.snapshot.model import InputProblem, KubeObject, NodeFile, Sna
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 METADATA_FILE = "kupgrade-snapshot.json"
 STATIC_POD_DIR = "/etc/kubernetes/manifests/"
-_TOP_LEVEL = {"cluster", "helm", "nodes", "registry", "tls", "metrics", METADATA_FILE}
+_TOP_LEVEL = {"cluster", "discovery", "helm", "nodes", "registry", "tls", "metrics", METADATA_FILE}
 
 
 def load_inputs(snapshot: Path | None, manifests: Iterable[str], stdin_text: str | None = None) -> Snapshot:

@@ -32,7 +32,7 @@ class Certs:
 def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
     d = tmp_path_factory.mktemp("certs")
     ca = make_cert(d, "ca", sans=[], ca=True)
-    issuer = ca._objects  # type: ignore[attr-defined]
+    issuer = (ca.cert, ca.key)
     apiserver = make_cert(d, "apiserver", sans=[x509.IPAddress(ipaddress.ip_address("127.0.0.1"))], issuer=issuer)
     webhook = make_cert(d, "hook-svc", sans=[x509.DNSName("hook-svc.webhooks.svc")], issuer=issuer)
     url_webhook = make_cert(d, "url-hook", sans=[x509.IPAddress(ipaddress.ip_address("127.0.0.1"))], issuer=issuer)

@@ -82,9 +82,9 @@ def test_collects_everything_through_preferred_versions(fake_cluster, tmp_path, 
     names = {c["metadata"]["name"] for c in _items(out, "cluster/core/v1/configmaps.kube-system.json")}
     assert names == {"kubeadm-config", "kube-proxy", "coredns", f"kubelet-config-1.{shape.split('.')[1]}"}
     # Discovery documents are kept, kubectl-style.
-    apis = json.loads((out / "cluster/discovery/apis.json").read_text())
+    apis = json.loads((out / "discovery/apis.json").read_text())
     assert apis["kind"] == "APIGroupList" and apis["apiVersion"] == "v1"
-    assert json.loads((out / "cluster/discovery/api.json").read_text())["apiVersion"] == "v1"
+    assert json.loads((out / "discovery/api.json").read_text())["apiVersion"] == "v1"
     meta = _meta(out)
     assert meta["format_version"] == 1
     assert meta["server_version"]["gitVersion"] == env.cluster.git_version

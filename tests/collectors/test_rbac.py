@@ -3,7 +3,6 @@ grants only get and list."""
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pytest

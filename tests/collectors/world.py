@@ -35,6 +35,8 @@ class KeyPair:
     key_pem: bytes
     cert_file: Path
     key_file: Path
+    cert: x509.Certificate
+    key: ec.EllipticCurvePrivateKey
 
 
 def make_cert(directory: Path, name: str, *, sans: list[x509.GeneralName], issuer: tuple | None = None, ca: bool = False) -> KeyPair:
@@ -60,9 +62,7 @@ def make_cert(directory: Path, name: str, *, sans: list[x509.GeneralName], issue
     cert_file, key_file = directory / f"{name}.crt", directory / f"{name}.key"
     cert_file.write_bytes(cert_pem)
     key_file.write_bytes(key_pem)
-    pair = KeyPair(cert_pem, key_pem, cert_file, key_file)
-    object.__setattr__(pair, "_objects", (cert, key))
-    return pair
+    return KeyPair(cert_pem, key_pem, cert_file, key_file, cert, key)
 
 
 def b64(data: str | bytes) -> str:

@@ -1,0 +1,76 @@
+"""The optional config file (``.kupgrade-lint.yaml``): defaults for options, extra catalogs, suppressions."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from kupgrade_lint.errors import InputError
+
+DEFAULT_NAME = ".kupgrade-lint.yaml"
+
+
+@dataclass(frozen=True)
+class SuppressionRule:
+    """Suppress findings of a rule (id or name) where every given matcher matches; ``reason`` is required."""
+
+    rule: str
+    reason: str
+    origin: str
+    hop: str | None = None
+    file: str | None = None
+    node: str | None = None
+    kind: str | None = None
+    namespace: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings read from the config file; command-line options win over them."""
+
+    path: str | None = None
+    fail_on: str | None = None
+    kubelet_strategy: str | None = None
+    catalog: tuple[Path, ...] = ()
+    suppress: tuple[SuppressionRule, ...] = field(default_factory=tuple)
+
+
+def _schema() -> dict:
+    return json.loads(resources.files("kupgrade_lint").joinpath("schemas/config.schema.json").read_text(encoding="utf-8"))
+
+
+def load_config(path: Path | None) -> Config:
+    """Read ``path``, or ``.kupgrade-lint.yaml`` in the working directory when it exists; else defaults."""
+    if path is None:
+        default = Path(DEFAULT_NAME)
+        if not default.is_file():
+            return Config()
+        path = default
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the config file: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(f"{path}{':' + str(mark.line + 1) if mark else ''}: the config file is not valid YAML") from None
+    errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        where = "/".join(str(p) for p in errors[0].absolute_path) or "(top level)"
+        raise InputError(f"{path}: {where}: {errors[0].message}")
+    base = Path(path).parent
+    suppress = tuple(
+        SuppressionRule(origin=f"{path} suppress[{i}]", **item) for i, item in enumerate(data.get("suppress", []))
+    )
+    return Config(
+        path=str(path),
+        fail_on=data.get("fail_on"),
+        kubelet_strategy=data.get("kubelet_strategy"),
+        catalog=tuple(base / c for c in data.get("catalog", [])),
+        suppress=suppress,
+    )

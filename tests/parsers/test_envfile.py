@@ -1,0 +1,85 @@
+"""Env files as systemd's EnvironmentFile= and a sourcing shell read them."""
+
+from __future__ import annotations
+
+import pytest
+
+from kupgrade_lint.parsers.envfile import EnvFileError, as_dict, parse_env_file
+
+F = "/etc/kubernetes/kubelet.env"
+
+
+def values(text: str) -> dict[str, str]:
+    return {name: var.value.text for name, var in as_dict(parse_env_file(text, F)).items()}
+
+
+def test_quotes_comments_and_blank_lines() -> None:
+    text = (
+        "# logging to stderr means we get it in the systemd journal\n"
+        "\n"
+        'KUBE_LOGTOSTDERR="--logtostderr=true"\n'
+        "; ini-style comment\n"
+        "KUBE_LOG_LEVEL='--v=2 $NOT_EXPANDED'\n"
+        "PLAIN=--max-pods=110   # trailing comment\n"
+        "export EXPORTED=yes\n"
+        'EMPTY=""\n'
+    )
+    assert values(text) == {
+        "KUBE_LOGTOSTDERR": "--logtostderr=true",
+        "KUBE_LOG_LEVEL": "--v=2 $NOT_EXPANDED",
+        "PLAIN": "--max-pods=110",
+        "EXPORTED": "yes",
+        "EMPTY": "",
+    }
+
+
+def test_escapes_inside_and_outside_double_quotes() -> None:
+    assert values('A="say \\"hi\\" \\\\ \\$HOME"\nB=one\\ word\n') == {"A": 'say "hi" \\ $HOME', "B": "one word"}
+
+
+def test_hash_inside_a_word_is_not_a_comment() -> None:
+    assert values("A=--label=a#b\n") == {"A": "--label=a#b"}
+
+
+def test_continuation_lines_inside_double_quotes_keep_each_line() -> None:
+    text = 'KUBE_LOG_LEVEL="--v=2"\nKUBELET_ARGS="--kubeconfig=/etc/kubernetes/kubelet.conf \\\n--allow-privileged=true \\\n--max-pods=110"\nNEXT=1\n'
+    variables = parse_env_file(text, F)
+    args = as_dict(variables)["KUBELET_ARGS"]
+    assert args.line == 2
+    assert args.value.text == "--kubeconfig=/etc/kubernetes/kubelet.conf --allow-privileged=true --max-pods=110"
+    words = {w.text: w.origin.line for w in args.value.split()}
+    assert words == {"--kubeconfig=/etc/kubernetes/kubelet.conf": 2, "--allow-privileged=true": 3, "--max-pods=110": 4}
+    assert all(w.origin.file == F for w in args.value.split())
+    assert as_dict(variables)["NEXT"].line == 5
+
+
+def test_dollar_expansion_of_earlier_variables_keeps_their_lines() -> None:
+    text = 'BASE="--v=2"\nA="$BASE --max-pods=110"\nB=${BASE}x\nC="$UNKNOWN-after"\nD=\'$BASE\'\n'
+    result = as_dict(parse_env_file(text, F))
+    assert result["A"].value.text == "--v=2 --max-pods=110"
+    assert [(w.text, w.origin.line) for w in result["A"].value.split()] == [("--v=2", 1), ("--max-pods=110", 2)]
+    assert result["B"].value.text == "--v=2x"
+    assert result["C"].value.text == "-after"
+    assert result["D"].value.text == "$BASE"
+
+
+def test_later_assignment_wins() -> None:
+    assert values("A=1\nA=2\n") == {"A": "2"}
+    assert [v.name for v in parse_env_file("A=1\nA=2\n", F)] == ["A", "A"]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("A=1\nthis is not an assignment\n", 2, "not a KEY=VALUE assignment"),
+        ('A=1\nB="--v=2 \\\n--max-pods=110\n', 2, 'unterminated " quote in the value of B'),
+        ("A=1\n\nC='open\n", 3, "unterminated ' quote in the value of C"),
+        ("1A=x\n", 1, "not a KEY=VALUE assignment"),
+    ],
+)
+def test_errors_name_the_line(text: str, line: int, message: str) -> None:
+    with pytest.raises(EnvFileError) as info:
+        parse_env_file(text, F)
+    assert info.value.line == line
+    assert message in str(info.value)
+    assert str(info.value).startswith(f"line {line}: ")

@@ -1,0 +1,80 @@
+"""Suppressions: config rules, object annotations and baselines — visible, audited, never silent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+from typer.testing import CliRunner
+
+from kupgrade_lint.cli import app
+from tests.conftest import SEED
+
+runner = CliRunner()
+
+
+def scan_json(*extra: str) -> tuple[int, dict]:
+    result = runner.invoke(app, ["scan", "--snapshot", str(SEED), "--target", "v1.21.14", "-o", "json", *extra])
+    return result.exit_code, json.loads(result.stdout) if result.stdout.startswith("{") else {"stderr": result.stderr}
+
+
+def test_config_suppression_marks_findings_and_lists_unused(tmp_path: Path):
+    config = tmp_path / "kl.yaml"
+    config.write_text(
+        "suppress:\n"
+        "  - rule: cadvisor-legacy-labels\n    namespace: monitoring\n    name: k8s-rules\n    reason: dashboards migrated in OPS-1\n"
+        "  - rule: KUP060\n    namespace: nowhere\n    reason: stale entry\n"
+    )
+    code, data = scan_json("--config", str(config))
+    assert code == 1
+    cadvisor = [f for f in data["findings"] if f["rule_id"] == "KUP052"]
+    assert len(cadvisor) == 2 and all(f["suppressed"] for f in cadvisor)
+    assert cadvisor[0]["suppressed_by"].endswith("suppress[0]: dashboards migrated in OPS-1")
+    assert not any(f["suppressed"] for f in data["findings"] if f["rule_id"] != "KUP052")
+    assert data["summary"]["suppressed"] == 2
+    assert data["unused_suppressions"] == [f"{config} suppress[1] (KUP060)"]
+
+
+def test_baseline_round_trip_silences_known_findings(tmp_path: Path):
+    baseline = tmp_path / "baseline.json"
+    first = runner.invoke(app, ["scan", "--snapshot", str(SEED), "--target", "v1.21.14", "--generate-baseline", str(baseline), "-o", "json"])
+    assert first.exit_code == 1 and "wrote a baseline" in first.stderr
+    code, data = scan_json("--baseline", str(baseline))
+    assert code == 0
+    assert all(f["suppressed_by"] == "baseline" for f in data["findings"])
+    assert data["unused_suppressions"] == []
+
+
+def test_object_annotation_suppresses_that_object_only(seed_copy: Path):
+    path = seed_copy / "cluster" / "ingress-nginx" / "deployment-nginx-ingress-controller.yaml"
+    text = path.read_text()
+    assert "  annotations:\n" in text
+    path.write_text(text.replace("  annotations:\n", "  annotations:\n    kupgrade-lint.dev/ignore: bound-token-unreadable\n", 1))
+    result = runner.invoke(app, ["scan", "--snapshot", str(seed_copy), "--target", "v1.21.14", "-o", "sarif"])
+    sarif = json.loads(result.stdout)
+    schema = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(schema).validate(sarif)
+    results = sarif["runs"][0]["results"]
+    token = [r for r in results if r["ruleId"] == "KUP060"]
+    assert len(token) == 1 and token[0]["suppressions"][0]["kind"] == "external"
+    assert "kupgrade-lint.dev/ignore" in token[0]["suppressions"][0]["justification"]
+    assert not any("suppressions" in r for r in results if r["ruleId"] != "KUP060")
+
+
+def test_invalid_config_is_a_one_line_error(tmp_path: Path):
+    config = tmp_path / "kl.yaml"
+    config.write_text("suppress:\n  - rule: KUP060\n")
+    result = runner.invoke(app, ["scan", "--snapshot", str(SEED), "--target", "v1.21.14", "--config", str(config)])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "'reason' is a required property" in result.stderr and str(config) in result.stderr
+
+
+def test_config_sets_defaults_and_the_command_line_wins(tmp_path: Path):
+    config = tmp_path / "kl.yaml"
+    config.write_text("fail_on: never\nkubelet_strategy: each-hop\n")
+    code, data = scan_json("--config", str(config))
+    assert code == 0
+    assert not any(f["category"] == "version-skew" for f in data["findings"])
+    code, _ = scan_json("--config", str(config), "--fail-on", "error")
+    assert code == 1
