@@ -131,7 +131,9 @@ class ComponentConfig:
                     self.problems.append(InputProblem(path, str(exc), node=node, line=exc.line))
                     continue
                 for doc in docs:
-                    if isinstance(doc.data, dict) and doc.data.get("kind") in ("ClusterConfiguration", "KubeletConfiguration", "KubeProxyConfiguration", "InitConfiguration", "JoinConfiguration"):
+                    # Any configuration file a component reads (kubeadm, kubelet, kube-proxy,
+                    # scheduler, audit policy, admission, encryption...): checks pick their kinds.
+                    if isinstance(doc.data, dict) and doc.data.get("kind") and doc.data.get("apiVersion"):
                         yield EmbeddedConfig(None, (), doc, path, node)
 
     def _parse_embedded(self, owner: KubeObject, key_path: tuple, text: str) -> Iterator[EmbeddedConfig]:

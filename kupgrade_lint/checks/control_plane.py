@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Iterable
+from urllib.parse import urlsplit
 
 from kupgrade_lint.catalog import Rule
 from kupgrade_lint.checks import WORKLOAD_KINDS, Candidate, CheckContext, check, pod_specs
@@ -22,6 +23,27 @@ def _insecure_ports(ctx: CheckContext) -> set[str]:
         if flag.component == "kube-apiserver" and flag.name == "insecure-port" and flag.value and flag.value != "0":
             ports.add(flag.value)
     return ports
+
+
+def _apiserver_hosts(ctx: CheckContext) -> set[str]:
+    """Names and addresses the apiserver answers on, from kubeadm's configuration and its flags."""
+    hosts = {"kubernetes", "kubernetes.default", "kubernetes.default.svc"}
+    cc = ctx.facts.cluster_configuration
+    if cc is not None:
+        endpoint = str(cc.data.get("controlPlaneEndpoint") or "")
+        if endpoint:
+            hosts.add(endpoint.rsplit(":", 1)[0] if endpoint.count(":") == 1 else endpoint)
+        hosts.update(str(h) for h in ((cc.data.get("apiServer") or {}).get("certSANs") or []))
+    for flag in ctx.config.flags:
+        if flag.component == "kube-apiserver" and flag.name in ("advertise-address", "bind-address", "insecure-bind-address") and flag.value:
+            hosts.add(flag.value)
+    hosts.discard("0.0.0.0")
+    return hosts
+
+
+def _is_apiserver_url(url: str, hosts: set[str], ports: set[str]) -> bool:
+    parts = urlsplit(url)
+    return parts.hostname in hosts and str(parts.port or 80) in ports
 
 
 @check("insecure_apiserver_client")
@@ -59,6 +81,7 @@ def insecure_apiserver_client(ctx: CheckContext, rule: Rule) -> Iterable[Candida
                     obj.location(line=obj.content_line(("data", key), inner), field_path=f"data.{key}"),
                 )
     ports = _insecure_ports(ctx)
+    hosts = _apiserver_hosts(ctx)
     for obj in ctx.snapshot.of_kind(*WORKLOAD_KINDS):
         for path, spec in pod_specs(obj.data, obj.kind):
             for ci, container in enumerate((spec.get("containers") or []) + (spec.get("initContainers") or [])):
@@ -72,7 +95,8 @@ def insecure_apiserver_client(ctx: CheckContext, rule: Rule) -> Iterable[Candida
                             yield _client(obj, path + (key, index, field, ai), url, rule, message_tail)
                 for ei, env in enumerate(container.get("env") or []):
                     value = str((env or {}).get("value", ""))
-                    if value.startswith("http://") and ((env or {}).get("name") in _MASTER_ENV or any(f":{p}" in value for p in ports)):
+                    # A variable named for the apiserver, or any URL of the apiserver's insecure port.
+                    if value.startswith("http://") and ((env or {}).get("name") in _MASTER_ENV or _is_apiserver_url(value, hosts, ports)):
                         yield _client(obj, path + (key, index, "env", ei), value, rule, message_tail)
 
 

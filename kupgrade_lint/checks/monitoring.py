@@ -72,7 +72,7 @@ def insecure_component_ports(ctx: CheckContext, rule: Rule) -> Iterable[Candidat
                 yield Candidate(
                     rule.breaks_in,
                     f"Prometheus scrape configuration in {obj.kind} {obj.namespace}/{obj.name} targets port {port}, which kubeadm stops serving (--port=0) from this hop",
-                    obj.location(*path),
+                    _where(obj, path, text, f":{port}"),
                 )
 
 
@@ -104,7 +104,7 @@ def kubelet_metrics_path(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
                 yield Candidate(
                     rule.breaks_in,
                     f"Prometheus scrape configuration in ConfigMap {obj.namespace}/{obj.name} uses the kubelet's {removed}, removed in {rule.breaks_in}; use {replacement}",
-                    obj.location(*path),
+                    _where(obj, path, text, removed),
                 )
 
 
@@ -126,8 +126,27 @@ def _queries(ctx: CheckContext) -> Iterator[tuple[KubeObject, tuple, str, int | 
             except (ValueError, yaml.YAMLError):
                 continue
             for expr in _walk_exprs(parsed):
-                line = next((n for n, text in enumerate(value.splitlines(), 1) if expr.splitlines()[0] in text), None) if expr else None
-                yield obj, ("data", key), expr, line
+                yield obj, ("data", key), expr, _line_of(value, expr)
+
+
+def _line_of(text: str, expr: str) -> int | None:
+    """Line (1-based) of ``text`` where ``expr`` starts, written raw (YAML) or JSON-escaped."""
+    if not expr.strip():
+        return None
+    first = expr.strip().splitlines()[0]
+    for needle in (first, json.dumps(first)[1:-1]):
+        for number, line in enumerate(text.splitlines(), 1):
+            if needle in line:
+                return number
+    return None
+
+
+def _where(obj: KubeObject, path: tuple, text: str, needle: str):
+    """Location of the first line of a ConfigMap value that contains ``needle``."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if needle in line:
+            return obj.location(*path, line=obj.content_line(path, number))
+    return obj.location(*path)
 
 
 def _walk_exprs(node: Any) -> Iterator[str]:
@@ -150,7 +169,7 @@ def cadvisor_labels(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
     for obj, path, expr, inner_line in _queries(ctx):
         use = analyse(expr)
         used = sorted(label for label in use.labels if label in renamed)
-        if not used or not any(prefix in metric for metric in use.metrics for prefix in prefixes):
+        if not used or not any(metric.startswith(prefixes) for metric in use.metrics):
             continue
         line = obj.content_line(path, inner_line) if inner_line else obj.line(*path)
         fix = ", ".join(f"{old} → {renamed[old]}" for old in used)

@@ -16,7 +16,7 @@ _KEYWORDS = _GROUPING | {"and", "or", "unless", "bool", "offset", "sum", "min", 
                          "count_values", "bottomk", "topk", "quantile", "atan2", "inf", "nan", "start", "end"}
 _TOKEN = re.compile(
     r"""(?P<ws>\s+)|(?P<comment>\#[^\n]*)|(?P<string>"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*'|`[^`]*`)"""
-    r"""|(?P<duration>\[[^\]]*\])|(?P<ident>[A-Za-z_:][A-Za-z0-9_:]*)|(?P<op>=~|!~|!=|==|[{}(),=<>+\-*/%^@])|(?P<number>[0-9][0-9.eE+\-a-fA-FxX]*)|(?P<other>.)"""
+    r"""|(?P<duration>\[[^\]]*\]|(?:[0-9]+(?:ms|s|m|h|d|w|y))+(?![A-Za-z0-9_:]))|(?P<ident>[A-Za-z_:][A-Za-z0-9_:]*)|(?P<op>=~|!~|!=|==|[{}(),=<>+\-*/%^@])|(?P<number>[0-9][0-9.eE+\-a-fA-FxX]*)|(?P<other>.)"""
 )
 
 
