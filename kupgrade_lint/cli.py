@@ -99,6 +99,7 @@ def scan(
     kubeconfig: Optional[str] = typer.Option(None, "--kubeconfig", help="Scan the live cluster of this kubeconfig (default when neither --snapshot nor --manifests is given)."),
     context: Optional[str] = typer.Option(None, "--context", help="Kubeconfig context of the live cluster."),
     node_snapshots: List[Path] = typer.Option([], "--nodes", help="With a live scan: node snapshots (`collect node` output) to merge in; repeatable."),
+    audit_logs: List[Path] = typer.Option([], "--audit-log", help="kube-apiserver audit log (JSON lines): shows which clients call removed APIs; repeatable."),
     config_file: Optional[Path] = typer.Option(None, "--config", help="Config file [default: ./.kupgrade-lint.yaml when present]."),
     baseline: Optional[Path] = typer.Option(None, "--baseline", help="Suppress the findings recorded in this baseline file."),
     generate_baseline: Optional[Path] = typer.Option(None, "--generate-baseline", help="Record the current findings as a baseline file."),
@@ -133,7 +134,7 @@ def scan(
             current=KubeVersion.parse(current) if current else None,
             options=ScanOptions(kubelet_strategy=strategy),
         )
-        inputs = load_inputs(snapshot, manifests)
+        inputs = load_inputs(snapshot, manifests, audit_logs=audit_logs)
         report = run_scan(inputs, catalog, request)
         report = apply_suppressions(report, inputs, config.suppress, read_baseline(baseline) if baseline else None)
         if generate_baseline is not None:
@@ -230,6 +231,54 @@ def collect_node_command(
 
     try:
         _into(output, write)
+    except KupgradeError as exc:
+        _fail(str(exc))
+    typer.echo(str(output))
+
+
+@collect_app.command("registry")
+def collect_registry_command(
+    repository: str = typer.Option(..., "--repository", "-r", help="The cluster's imageRepository: host[:port]/path, e.g. myregistry:5000/google-containers."),
+    output: Path = typer.Option(..., "--output", "-o", help="Snapshot directory (new, empty, or an existing snapshot to add registry/ to) or FILE.tar.gz."),
+    images: List[str] = typer.Option([], "--image", help="Image name under the repository; repeatable [default: the images kubeadm pulls]."),
+    insecure_http: bool = typer.Option(False, "--insecure-http", help="Talk plain http instead of https."),
+    ca_file: Optional[Path] = typer.Option(None, "--ca-file", help="CA bundle to verify the registry with, instead of the system CAs."),
+    username: Optional[str] = typer.Option(None, "--username", "-u", help="Registry user (needs --password-stdin)."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the registry password from stdin."),
+    timeout: float = typer.Option(30.0, "--timeout", min=1.0, help="Seconds per request."),
+) -> None:
+    """List the tags the image registry holds for each image kubeadm pulls (GET only)."""
+    from kupgrade_lint.collectors.registry import DEFAULT_IMAGES, collect_registry
+
+    if password_stdin != (username is not None):
+        _fail("--username and --password-stdin go together")
+    credentials = None
+    if username is not None:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            _fail("--password-stdin: no password on stdin")
+        credentials = (username, password)
+
+    def write(directory: Path) -> None:
+        summary = collect_registry(
+            directory, repository=repository, images=tuple(images) or DEFAULT_IMAGES, insecure_http=insecure_http,
+            ca_file=str(ca_file) if ca_file else None, credentials=credentials, timeout=timeout,
+        )
+        typer.echo(
+            f"kupgrade-lint: listed the tags of {summary.resources_listed} image(s) in {repository} "
+            f"({summary.objects_written} found); {len(summary.errors)} could not be read (listed in kupgrade-snapshot.json)",
+            err=True,
+        )
+
+    try:
+        # Unlike the other collectors this one may add to an existing snapshot directory.
+        if output.is_dir() and any(output.iterdir()):
+            snapshot_entries = ("kupgrade-snapshot.json", "cluster", "discovery", "helm", "nodes", "registry", "tls", "metrics")
+            if not any((output / entry).exists() for entry in snapshot_entries):
+                _fail(f"{output}: neither empty nor a snapshot directory")
+            write(output)
+        else:
+            _into(output, write)
     except KupgradeError as exc:
         _fail(str(exc))
     typer.echo(str(output))

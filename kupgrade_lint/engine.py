@@ -56,12 +56,10 @@ def _finding(rule: Rule, candidate: Candidate, hop: str | None) -> Finding:
 
 
 def _problem_candidate(problem: InputProblem) -> Candidate:
-    where = problem.file or "input"
-    if problem.node:
-        where = f"{problem.node}:{where}"
-    if problem.line:
-        where = f"{where}:{problem.line}"
-    return Candidate(None, f"{where}: {problem.message}", Location(file=problem.file, line=problem.line, node=problem.node))
+    location = Location(file=problem.file, line=problem.line, node=problem.node)
+    if problem.file is None:
+        return Candidate(None, problem.message, location)
+    return Candidate(None, f"{location.describe()}: {problem.message}", location)
 
 
 def scan(snapshot: Snapshot, catalog: Catalog, request: ScanRequest) -> Report:

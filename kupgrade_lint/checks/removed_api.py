@@ -15,7 +15,8 @@ from typing import Iterable, Iterator
 
 from kupgrade_lint.catalog import RemovedApi, Rule
 from kupgrade_lint.checks import Candidate, CheckContext, check
-from kupgrade_lint.findings import Severity
+from kupgrade_lint.findings import Location, Severity
+from kupgrade_lint.parsers.usage import ApiUse, guess_resource, parse_audit_log, parse_deprecated_api_metric
 from kupgrade_lint.snapshot.model import KubeObject
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -94,6 +95,44 @@ def removed_api(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
                 confidence=confidence,
                 severity=severity,
             )
+
+
+def _client_uses(ctx: CheckContext) -> Iterable[tuple[ApiUse | None, str, str]]:
+    """(use, evidence, file) from the apiserver metric and audit logs; (None, problem, file) for unreadable lines."""
+    for name, text in sorted(ctx.snapshot.metrics.items()):
+        for use in parse_deprecated_api_metric(text):
+            yield use, "apiserver_requested_deprecated_apis metric", f"metrics/{name}.txt"
+    for name, (file, text) in sorted(ctx.snapshot.audit_logs.items()):
+        uses, bad = parse_audit_log(text)
+        for use in uses:
+            yield use, "audit log", file
+        if bad:
+            yield None, f"{len(bad)} line(s) are not JSON audit events and were not read (first: line {bad[0]})", file
+
+
+@check("removed_api_requests")
+def removed_api_requests(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
+    """Clients that still request a removed API (apiserver metric, audit log): they break at the hop."""
+    by_resource = {
+        (e.api_version, guess_resource(e.kind)): e for e in ctx.catalog.apis.values() if e.read_by == "kube-apiserver"
+    }
+    for use, evidence, file in _client_uses(ctx):
+        if use is None:
+            yield Candidate(None, f"{file}: {evidence}", Location(file=file))
+            continue
+        entry = by_resource.get((use.api_version, use.resource))
+        if entry is None:
+            continue
+        who = f" by {', '.join(use.clients)} ({use.count} request(s))" if use.clients else ""
+        yield Candidate(
+            entry.removed_in,
+            f"{use.resource} are requested through {use.api_version}{who}, which is no longer served from {entry.removed_in} (evidence: {evidence})",
+            Location(file=file, line=use.line),
+            remediation=_remediation(entry).replace("before upgrading", "in the client before upgrading"),
+            references=entry.sources,
+            evidence=evidence,
+            confidence="high",
+        )
 
 
 @check("removed_config_api")

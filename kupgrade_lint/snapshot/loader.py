@@ -20,14 +20,22 @@ from kupgrade_lint.snapshot.model import InputProblem, KubeObject, NodeFile, Sna
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 METADATA_FILE = "kupgrade-snapshot.json"
 STATIC_POD_DIR = "/etc/kubernetes/manifests/"
-_TOP_LEVEL = {"cluster", "discovery", "helm", "nodes", "registry", "tls", "metrics", METADATA_FILE}
+_TOP_LEVEL = {"audit", "cluster", "discovery", "helm", "nodes", "registry", "tls", "metrics", METADATA_FILE}
 
 
-def load_inputs(snapshot: Path | None, manifests: Iterable[str], stdin_text: str | None = None) -> Snapshot:
-    """Build one Snapshot from an optional snapshot path and any number of manifest paths."""
+def load_inputs(snapshot: Path | None, manifests: Iterable[str], stdin_text: str | None = None, audit_logs: Iterable[Path] = ()) -> Snapshot:
+    """Build one Snapshot from an optional snapshot path, manifest paths and audit log files."""
     result = Snapshot()
     if snapshot is not None:
         _load_snapshot_path(Path(snapshot), result)
+    for log in audit_logs:
+        log = Path(log)
+        if not log.is_file():
+            raise InputError(f"{log}: no such audit log file (--audit-log)")
+        text = _read_text(log, str(log), result)
+        if text is not None:
+            result.audit_logs[str(log)] = (str(log), text)
+            result.inputs.append(str(log))
     for item in manifests:
         if item == "-":
             text = stdin_text if stdin_text is not None else sys.stdin.read()
@@ -164,6 +172,11 @@ def _load_snapshot_dir(root: Path, result: Snapshot) -> None:
         text = _read_text(file, display, result)
         if text is not None:
             result.tls[file.stem] = (display, text)
+    for file in _files(root / "audit"):
+        display = file.relative_to(root).as_posix()
+        text = _read_text(file, display, result)
+        if text is not None:
+            result.audit_logs[display] = (display, text)
     for file in _files(root / "metrics"):
         display = file.relative_to(root).as_posix()
         text = _read_text(file, display, result)

@@ -119,6 +119,7 @@ class Snapshot:
     registry_hosts: set[str] = field(default_factory=set)
     tls: dict[str, tuple[str, str]] = field(default_factory=dict)
     metrics: dict[str, str] = field(default_factory=dict)
+    audit_logs: dict[str, tuple[str, str]] = field(default_factory=dict)
     metadata: dict = field(default_factory=dict)
     problems: list[InputProblem] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
