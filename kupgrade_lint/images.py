@@ -31,8 +31,11 @@ def hop_images(catalog: Catalog, facts: ClusterFacts, hop: Hop) -> list[ImageRef
     """Every image the hop's control plane, add-ons and kubelets need, under the cluster's repository."""
     release = catalog.releases[hop.minor]
     defaults: ImageDefaults = release.images_at(hop.dest.patch or 0)
-    custom = facts.image_repository and facts.image_repository != defaults.image_repository
-    repo = facts.image_repository or defaults.image_repository
+    # A repository that was kubeadm's default (k8s.gcr.io) follows the default of the hop
+    # (registry.k8s.io): kubeadm upgrade migrates it (kubernetes PR 109938).
+    known_defaults = {d.image_repository for r in catalog.releases.values() for d in r.kubeadm_images}
+    custom = bool(facts.image_repository) and facts.image_repository not in known_defaults
+    repo = facts.image_repository if custom else defaults.image_repository
     tag = f"v{hop.dest.major}.{hop.dest.minor}.{hop.dest.patch}"
     images = [ImageRef(f"{repo}/{name}", tag, name) for name in CONTROL_PLANE_IMAGES]
     # With a custom imageRepository kubeadm keeps CoreDNS directly under it (no coredns/ sub-path);

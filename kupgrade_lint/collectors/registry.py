@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import ssl
 import time
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -115,7 +116,8 @@ def collect_registry(
 
     ``out_dir`` may already hold a snapshot: only ``registry/<repository>/...`` is written and
     the collection errors are merged into its ``kupgrade-snapshot.json``. Raises UsageError
-    only for an invalid repository or image name; every registry failure is recorded instead.
+    only for an invalid repository, image name or CA file; every registry failure is recorded
+    instead.
     """
     out_dir = Path(out_dir)
     repo = Repository.parse(repository)
@@ -165,8 +167,12 @@ class _RegistryClient:
         self._insecure_http = insecure_http
         self._credentials = credentials
         self._timeout = urllib3.Timeout(connect=timeout, read=timeout)
-        # CERT_REQUIRED with the system CAs, or only ca_file's; hostname checking stays on.
-        self._pool = urllib3.PoolManager(cert_reqs="CERT_REQUIRED", ca_certs=ca_file)
+        # CERT_REQUIRED and hostname checking, with the system CAs or only ca_file's.
+        try:
+            context = ssl.create_default_context(cafile=ca_file)
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"--ca-file {ca_file}: not a readable PEM CA bundle ({_short(exc)})") from None
+        self._pool = urllib3.PoolManager(ssl_context=context)
 
     # -- single requests -------------------------------------------------------------------
 
