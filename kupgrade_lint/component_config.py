@@ -290,11 +290,7 @@ class ComponentConfig:
 
 
 def _sub_document(obj: KubeObject) -> Document:
-    if not obj.prefix:
-        return obj.document
-    lines = {k[len(obj.prefix):]: v for k, v in obj.document.lines.items() if k[: len(obj.prefix)] == obj.prefix}
-    blocks = {k[len(obj.prefix):]: v for k, v in obj.document.block_starts.items() if k[: len(obj.prefix)] == obj.prefix}
-    return Document(obj.data, obj.line(), lines, blocks)
+    return obj.document.view(obj.prefix)
 
 
 def _component_of(container: dict) -> str | None:

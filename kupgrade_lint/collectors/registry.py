@@ -56,6 +56,7 @@ DEFAULT_IMAGES: tuple[str, ...] = (
 PAGE_SIZE = 1000
 # A registry whose Link headers never end is broken; stop rather than loop.
 MAX_PAGES = 1000
+MAX_REDIRECTS = 5
 
 # The reference grammar of distribution (reference/regexp.go): a host with an optional port,
 # then lowercase path components.
@@ -96,10 +97,9 @@ class Repository:
 class RegistryError(Exception):
     """A registry request that failed for good; ``str()`` is the collection_errors reason."""
 
-    def __init__(self, reason: str, *, status: int | None = None, unreachable: bool = False):
+    def __init__(self, reason: str, *, status: int | None = None):
         super().__init__(reason)
         self.status = status
-        self.unreachable = unreachable
 
 
 def collect_registry(
@@ -177,6 +177,24 @@ class _RegistryClient:
     # -- single requests -------------------------------------------------------------------
 
     def _get(self, url: str, authorization: str | None) -> urllib3.BaseHTTPResponse:
+        """GET ``url``, following redirects (registry.k8s.io redirects every request to a mirror).
+
+        Credentials go only to the origin they were meant for, never along a redirect elsewhere.
+        """
+        for _hop in range(MAX_REDIRECTS + 1):
+            response = self._get_once(url, authorization)
+            location = response.headers.get("Location")
+            if response.status not in (301, 302, 303, 307, 308) or not location:
+                return response
+            next_url = urljoin(url, location)
+            if urlsplit(next_url).scheme not in ("https", "http") or (urlsplit(next_url).scheme == "http" and not self._insecure_http):
+                raise RegistryError(f"{_describe(response)}: redirected to {_origin(next_url)}, which is not https; not followed")
+            if _origin(next_url) != _origin(url):
+                authorization = None
+            url = next_url
+        raise RegistryError(f"more than {MAX_REDIRECTS} redirects")
+
+    def _get_once(self, url: str, authorization: str | None) -> urllib3.BaseHTTPResponse:
         """One GET with retries of connection failures, timeouts, 429 and 5xx."""
         headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
         if authorization:
@@ -191,9 +209,9 @@ class _RegistryClient:
                 )
             except urllib3.exceptions.SSLError as exc:
                 # Certificate problems do not pass by themselves.
-                raise RegistryError(f"TLS failure talking to {_origin(url)}: {_short(exc)}", unreachable=True) from None
+                raise RegistryError(f"TLS failure talking to {_origin(url)}: {_short(exc)}") from None
             except (urllib3.exceptions.HTTPError, OSError) as exc:
-                last = RegistryError(f"no response from {_origin(url)}: {_short(exc)}", unreachable=True)
+                last = RegistryError(f"no response from {_origin(url)}: {_short(exc)}")
             else:
                 if response.status not in RETRYABLE_STATUS:
                     return response
@@ -202,7 +220,7 @@ class _RegistryClient:
             if attempt + 1 < retry.attempts:
                 time.sleep(retry.delay(attempt, retry_after))
         assert last is not None
-        raise RegistryError(f"{last} (after {retry.attempts} attempts)", status=last.status, unreachable=last.unreachable)
+        raise RegistryError(f"{last} (after {retry.attempts} attempts)", status=last.status)
 
     def ping(self) -> None:
         """``GET /v2/``: 200, or 401 with a challenge, means a v2 registry is there."""

@@ -3,11 +3,17 @@
 Kubernetes objects are read as ``kubectl`` prints them; findings need the line of the field
 that is wrong, and, for configuration embedded in a ConfigMap (``data.ClusterConfiguration: |``),
 the line where the block's content starts so that lines inside it can be mapped back.
+
+Lines are needed only for the few documents that have findings, so the index of a document is
+built lazily on first use; JSON (what collectors write) is read with the json module, which is
+an order of magnitude faster than a YAML parser on the same text.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import bisect
+import json
+import re
 from typing import Any
 
 import yaml
@@ -26,31 +32,11 @@ _Loader.yaml_implicit_resolvers = {
 
 Path = tuple  # of str keys and int indexes
 
-
-@dataclass(frozen=True)
-class Document:
-    """One document: its data, the line of each path, and where block scalars' content starts."""
-
-    data: Any
-    start_line: int
-    lines: dict
-    block_starts: dict
-
-    def line_of(self, path: Path) -> int:
-        """Line of ``path`` or of its nearest ancestor that has one."""
-        path = tuple(path)
-        while path:
-            if path in self.lines:
-                return self.lines[path]
-            path = path[:-1]
-        return self.start_line
-
-    def content_line(self, path: Path, offset: int) -> int:
-        """Line of line ``offset`` (1-based) of the string at ``path`` (exact for block scalars)."""
-        path = tuple(path)
-        if path in self.block_starts:
-            return self.block_starts[path] + offset - 1
-        return self.line_of(path)
+# A line that starts with a document marker ends the document, whatever came before
+# (YAML 1.2 "c-forbidden": even inside a block scalar), so a stream splits on these lines.
+_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t]|$)", re.M)
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
+_JSON_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],]')
 
 
 class YamlError(ValueError):
@@ -61,47 +47,253 @@ class YamlError(ValueError):
         self.line = line
 
 
-def _index(node: yaml.Node, path: tuple, lines: dict, blocks: dict) -> None:
+class Document:
+    """One document: its data, and (built on first use) the line of each path and of block scalars."""
+
+    __slots__ = ("data", "start_line", "_text", "_first_line", "_json", "_index", "_items", "_item_index")
+
+    def __init__(self, data: Any, start_line: int, text: str = "", first_line: int = 1, is_json: bool = False,
+                 index: tuple[dict, dict] | None = None) -> None:
+        self.data = data
+        self.start_line = start_line
+        self._text = text
+        self._first_line = first_line
+        self._json = is_json
+        self._index = index
+        self._items: list[tuple[int, int]] | None = None
+        self._item_index: dict[int, dict] = {}
+
+    @property
+    def lines(self) -> dict:
+        return self._built()[0]
+
+    @property
+    def block_starts(self) -> dict:
+        return self._built()[1]
+
+    def _built(self) -> tuple[dict, dict]:
+        if self._index is None:
+            if self._json:
+                self._index = (_json_index(self._text, self._first_line), {})
+            else:
+                self._index = _yaml_index(self._text, self._first_line)
+            self._text = ""  # the index is all that is needed from now on
+        return self._index
+
+    def _lines_for(self, path: tuple) -> dict:
+        """The index that holds ``path``: for a large JSON ``kind: List``, only that item's."""
+        if self._index is None and self._json and len(path) >= 2 and path[0] == "items" and isinstance(path[1], int):
+            if self._items is None:
+                self._items = _json_list_items(self._text)
+            i = path[1]
+            if 0 <= i < len(self._items):
+                if i not in self._item_index:
+                    start, end = self._items[i]
+                    line = self._text.count("\n", 0, start) + self._first_line
+                    self._item_index[i] = _json_index(self._text[start:end], line, ("items", i))
+                return self._item_index[i]
+        return self.lines
+
+    def line_of(self, path: Path) -> int:
+        """Line of ``path`` or of its nearest ancestor that has one."""
+        path = tuple(path)
+        lines = self._lines_for(path)
+        while path:
+            if path in lines:
+                return lines[path]
+            path = path[:-1]
+        return self.start_line
+
+    def content_line(self, path: Path, offset: int) -> int:
+        """Line of line ``offset`` (1-based) of the string at ``path`` (exact for block scalars)."""
+        path = tuple(path)
+        blocks = self.block_starts
+        if path in blocks:
+            return blocks[path] + offset - 1
+        return self.line_of(path)
+
+    def view(self, prefix: tuple) -> "Document":
+        """The document rooted at ``prefix`` (a ``kind: List`` item), with the same lines."""
+        if not prefix:
+            return self
+        n = len(prefix)
+        lines = {k[n:]: v for k, v in self._lines_for(prefix + ("",)).items() if k[:n] == prefix}
+        blocks = {} if self._json else {k[n:]: v for k, v in self.block_starts.items() if k[:n] == prefix}
+        return Document(_get(self.data, prefix), self.line_of(prefix), index=(lines, blocks))
+
+
+def _get(data: Any, path: tuple) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _index_node(node: yaml.Node, path: tuple, lines: dict, blocks: dict, offset: int) -> None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
             child = path + (key,)
-            lines[child] = key_node.start_mark.line + 1
+            lines[child] = key_node.start_mark.line + 1 + offset
             if isinstance(value_node, yaml.ScalarNode) and value_node.style in ("|", ">"):
-                blocks[child] = value_node.start_mark.line + 2
-            _index(value_node, child, lines, blocks)
+                blocks[child] = value_node.start_mark.line + 2 + offset
+            _index_node(value_node, child, lines, blocks, offset)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             child = path + (i,)
-            lines[child] = item.start_mark.line + 1
+            lines[child] = item.start_mark.line + 1 + offset
             if isinstance(item, yaml.ScalarNode) and item.style in ("|", ">"):
-                blocks[child] = item.start_mark.line + 2
-            _index(item, child, lines, blocks)
+                blocks[child] = item.start_mark.line + 2 + offset
+            _index_node(item, child, lines, blocks, offset)
+
+
+def _yaml_index(text: str, first_line: int) -> tuple[dict, dict]:
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    finally:
+        loader.dispose()
+    lines: dict = {}
+    blocks: dict = {}
+    if node is not None:
+        _index_node(node, (), lines, blocks, first_line - 1)
+    return lines, blocks
+
+
+def _json_list_items(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of the elements of the top-level ``items`` array of a JSON List."""
+    depth = 0
+    items: list[tuple[int, int]] = []
+    in_items = False
+    start = -1
+    after_items_key = False
+    for match in _JSON_STRUCTURE.finditer(text):
+        token = match.group()
+        if token[0] == '"':
+            if depth == 1:
+                after_items_key = token == '"items"'
+            elif in_items and depth == 2 and start < 0:
+                start = match.start()
+            continue
+        if token in "{[":
+            if depth == 1 and token == "[" and after_items_key:
+                in_items = True
+            elif in_items and depth == 2 and start < 0:
+                start = match.start()
+            depth += 1
+        elif token in "}]":
+            depth -= 1
+            if in_items and depth == 1:
+                if start >= 0:
+                    items.append((start, match.start()))
+                return items
+        elif token == "," and in_items and depth == 2:
+            if start >= 0:
+                items.append((start, match.start()))
+            start = -1
+    return items
+
+
+def _json_index(text: str, first_line: int, base: tuple = ()) -> dict:
+    """The line of every key and array item of a JSON text, from a token scan."""
+    newlines = [m.start() for m in re.finditer("\n", text)]
+    lines: dict = {base: first_line} if base else {}
+    # Each open container: [is_object, its path, next array index or the last key].
+    stack: list[list] = []
+    expect_key = False
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        line = bisect.bisect_right(newlines, match.start()) + first_line
+        top = stack[-1] if stack else None
+        if token in ",:":
+            if token == "," and top is not None:
+                if top[0]:
+                    expect_key = True
+                else:
+                    top[2] += 1
+            continue
+        if token in "}]":
+            stack.pop()
+            expect_key = False
+            continue
+        if top is not None and top[0] and expect_key:
+            key = json.loads(token) if token.startswith('"') else token
+            top[2] = key
+            lines[top[1] + (key,)] = line
+            expect_key = False
+            continue
+        # A value: the path it is stored at.
+        if top is None:
+            path: tuple = base
+        elif top[0]:
+            path = top[1] + (top[2],)
+        else:
+            path = top[1] + (top[2],)
+            lines.setdefault(path, line)
+        if token == "{":
+            stack.append([True, path, None])
+            expect_key = True
+        elif token == "[":
+            stack.append([False, path, 0])
+    # An empty array's index was bumped by nothing; drop the phantom item lines it never had.
+    return lines
+
+
+def _yaml_error(exc: yaml.YAMLError, offset: int) -> YamlError:
+    # The construct that is unterminated started at context_mark; problem_mark is often end of file.
+    mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    message = f"{context}, {problem}" if context else problem
+    return YamlError(mark.line + 1 + offset if mark else None, f"not valid YAML: {message}")
+
+
+def _chunks(text: str) -> list[tuple[int, str]]:
+    """(first line, text) of each document of a YAML stream."""
+    starts = [0] + [m.start() for m in _MARKER.finditer(text)]
+    chunks = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        chunk = text[start:end]
+        if chunk.startswith(("---", "...")):
+            # Keep the marker line's content after '---' (e.g. '--- !tag' or '--- value') in place.
+            chunk = " " * 3 + chunk[3:]
+        chunks.append((text.count("\n", 0, start) + 1, chunk))
+    return chunks
 
 
 def load_documents(text: str) -> list[Document]:
-    """Parse every document of a YAML stream (JSON is YAML too). Empty documents are dropped."""
-    loader = _Loader(text)
-    docs: list[Document] = []
-    try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                continue
-            data = loader.construct_document(node)
+    """Parse every document of a YAML stream or a JSON text. Empty documents are dropped."""
+    stripped = text.lstrip()
+    if stripped[:1] in ("{", "["):
+        try:
+            data = json.loads(text)
+        except ValueError:
+            pass  # not JSON after all (YAML flow style): the YAML parser says what is wrong
+        else:
             if data is None:
-                continue
-            lines: dict = {}
-            blocks: dict = {}
-            _index(node, (), lines, blocks)
-            docs.append(Document(data, node.start_mark.line + 1, lines, blocks))
-    except yaml.YAMLError as exc:
-        # The construct that is unterminated started at context_mark; problem_mark is often end of file.
-        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        context = getattr(exc, "context", None)
-        message = f"{context}, {problem}" if context else problem
-        raise YamlError(mark.line + 1 if mark else None, f"not valid YAML: {message}") from None
-    finally:
-        loader.dispose()
+                return []
+            start = text.count("\n", 0, len(text) - len(stripped)) + 1
+            return [Document(data, start, text, 1, is_json=True)]
+    docs: list[Document] = []
+    for first_line, chunk in _chunks(text):
+        loader = _Loader(chunk)
+        try:
+            data = loader.get_single_data()
+        except yaml.YAMLError as exc:
+            raise _yaml_error(exc, first_line - 1) from None
+        finally:
+            loader.dispose()
+        if data is None:
+            continue
+        content = len(chunk) - len(chunk.lstrip(" \t\r\n"))
+        start = first_line + chunk.count("\n", 0, content)
+        # Comment-only lines before the content are not part of the document's start.
+        while True:
+            line_end = chunk.find("\n", content)
+            head = chunk[content: line_end if line_end != -1 else len(chunk)]
+            if not head.lstrip().startswith("#") or line_end == -1:
+                break
+            content = line_end + 1 + (len(chunk[line_end + 1:]) - len(chunk[line_end + 1:].lstrip(" \t\r\n")))
+            start = first_line + chunk.count("\n", 0, content)
+        docs.append(Document(data, start, chunk, first_line))
     return docs

@@ -454,6 +454,35 @@ def test_link_pages_are_followed_and_merged(plain: Registry, paginated, tmp_path
     ]
 
 
+def test_redirects_are_followed_without_credentials(plain: Registry, tmp_path: Path) -> None:
+    """registry.k8s.io answers every request with a redirect to a mirror on another host."""
+    seen: list[str | None] = []
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(307)
+            self.send_header("Location", plain.url + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        host = f"127.0.0.1:{server.server_address[1]}"
+        out = tmp_path / "snap"
+        summary = collect_registry(out, repository=f"{host}/google-containers", images=["pause"], insecure_http=True, credentials=(USER, PASSWORD))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert summary.errors == ()
+    assert json.loads((out / "registry" / host / "google-containers" / "pause" / "tags.json").read_text())["tags"] == ["3.1"]
+    assert seen == [None, None]  # no challenge was answered, so no credentials were sent anywhere
+
+
 def test_https_is_the_default_and_errors_merge_into_existing_metadata(plain: Registry, tmp_path: Path) -> None:
     out = tmp_path / "snap"
     write_metadata(out, server_version={"gitVersion": "v1.17.17"}, errors=[{"what": "list batch/v1 jobs", "reason": "403 Forbidden"}])
@@ -468,7 +497,7 @@ def test_https_is_the_default_and_errors_merge_into_existing_metadata(plain: Reg
     assert not (out / "registry").exists()  # not collected, so the check says "not checked", not "missing"
 
 
-def test_unreachable_registry_is_a_collection_error(tmp_path: Path, registry_binary: str) -> None:
+def test_unreachable_registry_is_a_collection_error(tmp_path: Path) -> None:
     host = f"127.0.0.1:{free_port()}"
     summary = collect_registry(tmp_path / "snap", repository=f"{host}/google-containers", insecure_http=True, timeout=2)
     assert len(summary.errors) == 1
@@ -534,7 +563,28 @@ def test_scan_reports_only_the_missing_pause_tag(registries, tmp_path: Path) -> 
     assert not [f for f in report["findings"] if f["category"] == "collection"]
 
 
-# -- https and Basic auth (htpasswd) --------------------------------------------------------------
+# -- https, and Basic auth (htpasswd) ----------------------------------------------------------
+
+
+def _tls_registry(registries, certs, name: str, auth: dict | None = None) -> Registry:
+    registry = registries(name, tls=(certs.apiserver.cert_file, certs.apiserver.key_file), auth=auth)
+    registry.ca_file = str(certs.ca.cert_file)
+    return registry
+
+
+def test_https_verifies_the_certificate(registries, certs, tmp_path: Path) -> None:
+    registry = _tls_registry(registries, certs, "tls")
+    registry.push("team/pause", ["3.1", "3.2"])
+    trusted = collect_registry(tmp_path / "t", repository=f"{registry.host}/team", images=["pause"], ca_file=registry.ca_file)
+    assert trusted.errors == ()
+    assert json.loads(tags_file(tmp_path / "t", registry, "team/pause").read_text()) == {"name": "team/pause", "tags": ["3.1", "3.2"]}
+    # The system CAs do not know the test CA.
+    untrusted = collect_registry(tmp_path / "u", repository=f"{registry.host}/team", images=["pause"])
+    assert len(untrusted.errors) == 1
+    assert "TLS failure" in untrusted.errors[0]["reason"] and "CERTIFICATE_VERIFY_FAILED" in untrusted.errors[0]["reason"]
+    assert not (tmp_path / "u" / "registry").exists()
+    with pytest.raises(UsageError, match="--ca-file"):
+        collect_registry(tmp_path / "x", repository=f"{registry.host}/team", ca_file=str(tmp_path / "absent.pem"))
 
 
 @pytest.fixture
@@ -542,19 +592,14 @@ def secured(registries, certs, tmp_path: Path) -> Registry:
     """https with a test CA, htpasswd auth."""
     htpasswd = tmp_path / "htpasswd"
     htpasswd.write_text(htpasswd_line(USER, PASSWORD))
-    registry = registries(
-        "secured",
-        tls=(certs.apiserver.cert_file, certs.apiserver.key_file),
-        auth={"htpasswd": {"realm": "kupgrade-test", "path": str(htpasswd)}},
-    )
-    registry.ca_file = str(certs.ca.cert_file)
+    registry = _tls_registry(registries, certs, "secured", {"htpasswd": {"realm": "kupgrade-test", "path": str(htpasswd)}})
     basic = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
     registry.push_auth = lambda name: basic
     registry.push("team/pause", ["3.1", "3.2"])
     return registry
 
 
-def test_https_with_basic_auth(secured: Registry, tmp_path: Path) -> None:
+def test_basic_auth(secured: Registry, tmp_path: Path) -> None:
     out = tmp_path / "snap"
     summary = collect_registry(out, repository=f"{secured.host}/team", images=["pause"], ca_file=secured.ca_file, credentials=(USER, PASSWORD))
     assert summary.errors == ()
@@ -566,27 +611,10 @@ def test_basic_auth_failures_are_recorded(secured: Registry, tmp_path: Path) -> 
     anonymous = collect_registry(tmp_path / "a", repository=f"{secured.host}/team", images=["pause"], ca_file=secured.ca_file)
     assert [e["reason"] for e in anonymous.errors] == ["401 Unauthorized: UNAUTHORIZED authentication required; the registry wants a username and password"]
     wrong = collect_registry(tmp_path / "w", repository=f"{secured.host}/team", images=["pause"], ca_file=secured.ca_file, credentials=(USER, "nope"))
-    assert wrong.errors[0]["reason"].endswith("the credentials were not accepted")
-    # The system CAs do not know the test CA: verification is real.
-    untrusted = collect_registry(tmp_path / "u", repository=f"{secured.host}/team", images=["pause"], credentials=(USER, PASSWORD))
-    assert "TLS failure" in untrusted.errors[0]["reason"] and "CERTIFICATE_VERIFY_FAILED" in untrusted.errors[0]["reason"]
-    with pytest.raises(UsageError, match="--ca-file"):
-        collect_registry(tmp_path / "x", repository=f"{secured.host}/team", ca_file=str(tmp_path / "absent.pem"))
-    for name in ("a", "w", "u"):
+    assert len(wrong.errors) == 1 and wrong.errors[0]["reason"].endswith("the credentials were not accepted")
+    for name in ("a", "w"):
         assert not (tmp_path / name / "registry" / secured.host / "team" / "pause").exists()
         assert_no_credentials(every_byte(tmp_path / name))
-
-
-def test_cli_reads_the_password_from_stdin(secured: Registry, tmp_path: Path) -> None:
-    snap = tmp_path / "snap"
-    args = ["collect", "registry", "-r", f"{secured.host}/team", "--image", "pause", "--ca-file", secured.ca_file, "-o", str(snap)]
-    result = runner.invoke(app, args + ["--username", USER, "--password-stdin"], input=PASSWORD + "\n")
-    assert result.exit_code == 0, result.output
-    assert json.loads(tags_file(snap, secured, "team/pause").read_text())["tags"] == ["3.1", "3.2"]
-    assert_no_credentials(result.output)
-    assert_no_credentials(every_byte(snap))
-    result = runner.invoke(app, args[:-1] + [str(tmp_path / "other"), "--password-stdin"], input=PASSWORD)
-    assert result.exit_code == 2 and "--username and --password-stdin go together" in result.output
 
 
 # -- Bearer tokens ------------------------------------------------------------------------------
@@ -646,3 +674,18 @@ def test_bearer_token_with_credentials(token_registry, tmp_path: Path) -> None:
     assert len(refused.errors) == 1
     assert refused.errors[0]["reason"].startswith(f"the token service http://{service.realm.split('/')[2]} refused an anonymous token request: 401")
     assert (tmp_path / "anon" / "registry" / registry.host).is_dir()  # the registry answered; the image did not
+
+
+def test_cli_reads_the_password_from_stdin(token_registry, tmp_path: Path) -> None:
+    registry, service = token_registry(True)
+    snap = tmp_path / "snap"
+    args = ["collect", "registry", "-r", f"{registry.host}/library", "--image", "pause", "--insecure-http", "-o", str(snap)]
+    result = runner.invoke(app, args + ["--username", USER, "--password-stdin"], input=PASSWORD + "\n")
+    assert result.exit_code == 0, result.output
+    assert json.loads(tags_file(snap, registry, "library/pause").read_text())["tags"] == ["3.1", "3.2", "3.5"]
+    assert_no_credentials(result.output, *service.issued)
+    assert_no_credentials(every_byte(snap), *service.issued)
+    result = runner.invoke(app, args[:-1] + [str(tmp_path / "other"), "--password-stdin"], input=PASSWORD)
+    assert result.exit_code == 2 and "--username and --password-stdin go together" in result.output
+    result = runner.invoke(app, ["collect", "registry", "-r", "https://example.com/x", "-o", str(tmp_path / "bad")])
+    assert result.exit_code == 2 and "not a URL" in result.output

@@ -82,3 +82,40 @@ def test_unterminated_quote_names_where_it_opens() -> None:
         load_documents('a: 1\nb: "open\nc: 2\n')
     assert info.value.line == 2
     assert "quoted scalar" in str(info.value)
+
+
+JSON_LIST = """{
+  "apiVersion": "v1",
+  "kind": "List",
+  "items": [
+    {
+      "apiVersion": "apps/v1",
+      "kind": "Deployment",
+      "metadata": {"name": "a", "annotations": {"x": "has \\"quotes\\", [brackets] and {braces}"}},
+      "spec": {"empty": [], "none": {}, "nested": [[1, 2], [3]],
+               "containers": [
+                 {"name": "c", "args": ["--a", "--b"]}
+               ]}
+    },
+    {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "b"}}
+  ]
+}
+"""
+
+
+def test_json_lines_match_the_yaml_parser_and_items_resolve_alone():
+    from kupgrade_lint.parsers.yaml_documents import _yaml_index
+
+    (fast,) = load_documents(JSON_LIST)
+    reference, _ = _yaml_index(JSON_LIST, 1)
+    paths = [
+        ("items", 0), ("items", 0, "metadata", "annotations", "x"), ("items", 0, "spec", "empty"),
+        ("items", 0, "spec", "nested", 1), ("items", 0, "spec", "nested", 0, 1), ("items", 0, "spec", "containers", 0, "args", 1),
+        ("items", 1), ("items", 1, "metadata", "name"), ("kind",),
+    ]
+    for path in paths:
+        assert fast.line_of(path) == reference[path], path
+    # the per-item index of a List (what findings use) agrees with a full index
+    (whole,) = load_documents(JSON_LIST)
+    assert whole.lines[("items", 0, "spec", "containers", 0, "args", 1)] == 11
+    assert whole.view(("items", 1)).line_of(("metadata", "name")) == 14
