@@ -93,6 +93,10 @@ def scan(snapshot: Snapshot, catalog: Catalog, request: ScanRequest) -> Report:
                 findings.add(_finding(rule, candidate, hop.minor))
 
     problems = list(snapshot.problems) + list(config.problems)
+    for hop in hops:
+        known = KubeVersion.parse(catalog.releases[hop.minor].last_patch)
+        if (hop.dest.patch or 0) > (known.patch or 0):
+            problems.append(InputProblem(None, f"the catalog's newest {hop.minor} release is {known}; {hop.dest} is assumed to need the same images and to remove nothing more"))
     for error in snapshot.metadata.get("collection_errors") or [] if isinstance(snapshot.metadata, dict) else []:
         if isinstance(error, dict):
             problems.append(InputProblem(None, f"not collected: {error.get('what', '?')}: {error.get('reason', '?')}"))

@@ -122,8 +122,7 @@ def upgrade_path(current: KubeVersion, target: KubeVersion, last_patch: Callable
     for minor in range(current.minor + 1, target.minor + 1):
         dest = resolve(minor)
         if minor == target.minor and target.patch is not None:
-            if target.patch > (dest.patch or 0):
-                raise UsageError(f"unknown Kubernetes release {target}: the newest {dest.minor_string} release the catalog knows is {dest}")
+            # A patch newer than the catalog's is allowed (the engine says what it assumes).
             dest = target
         hops.append(Hop(source, dest))
         source = dest
