@@ -461,7 +461,7 @@ users:
         self.add({"apiVersion": "v1", "kind": "ConfigMap", "data": {"kubelet": kubelet_config}, "metadata": self.meta("ConfigMap", "kubelet-config-1.14", ks)}, manual_ok=False)
         # kube-proxy DaemonSet and CoreDNS Deployment
         proxy_container = {
-            "command": ["/usr/local/bin/kube-proxy", "--config=/var/lib/kube-proxy/config.conf", f"--hostname-override=$(NODE_NAME)", "--resource-container=", "--feature-gates=SupportIPVSProxyMode=true"],
+            "command": ["/usr/local/bin/kube-proxy", "--config=/var/lib/kube-proxy/config.conf", "--hostname-override=$(NODE_NAME)", "--resource-container=", "--feature-gates=SupportIPVSProxyMode=true"],
             "env": [{"name": "NODE_NAME", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "spec.nodeName"}}}],
             "image": f"{IMAGE_REPOSITORY}/kube-proxy:{CLUSTER_VERSION}", "imagePullPolicy": "IfNotPresent", "name": "kube-proxy",
             "securityContext": {"privileged": True},

@@ -168,7 +168,7 @@ app.add_typer(collect_app, name="collect")
 
 def _into(output: Path, write) -> None:
     """Run ``write(dir)`` into ``output``: a new or empty directory, or a .tar.gz packed from a temporary one."""
-    from kupgrade_lint.collectors.archive import write_tar_gz
+    from kupgrade_lint.snapshot.archive import write_tar_gz
 
     if output.name.endswith((".tar.gz", ".tgz")):
         with tempfile.TemporaryDirectory(prefix="kupgrade-collect-") as tmp:

@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from kupgrade_lint.collectors.archive import extract_tar_gz
+from kupgrade_lint.snapshot.archive import extract_tar_gz
 from kupgrade_lint.collectors.metadata import METADATA_FILE, read_metadata, write_metadata
 from kupgrade_lint.collectors.summary import CollectSummary
 from kupgrade_lint.errors import InputError

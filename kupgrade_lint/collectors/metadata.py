@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Iterable
 
 from kupgrade_lint import __version__
+from kupgrade_lint.snapshot.layout import METADATA_FILE
 
-METADATA_FILE = "kupgrade-snapshot.json"
 FORMAT_VERSION = 1
 
 

@@ -8,19 +8,19 @@ from __future__ import annotations
 
 import json
 import sys
-import tarfile
 import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Iterable
 
 from kupgrade_lint.errors import InputError
 from kupgrade_lint.parsers.yaml_documents import YamlError, load_documents
+from kupgrade_lint.snapshot.archive import extract_tar_gz
+from kupgrade_lint.snapshot.layout import METADATA_FILE, TOP_LEVEL
 from kupgrade_lint.snapshot.model import InputProblem, KubeObject, NodeFile, Snapshot, Source
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-METADATA_FILE = "kupgrade-snapshot.json"
 STATIC_POD_DIR = "/etc/kubernetes/manifests/"
-_TOP_LEVEL = {"audit", "cluster", "discovery", "helm", "nodes", "registry", "tls", "metrics", METADATA_FILE}
+_TOP_LEVEL = TOP_LEVEL
 
 
 def load_inputs(snapshot: Path | None, manifests: Iterable[str], stdin_text: str | None = None, audit_logs: Iterable[Path] = ()) -> Snapshot:
@@ -65,35 +65,10 @@ def _load_snapshot_path(path: Path, result: Snapshot) -> None:
         if not (path.name.endswith(".tar.gz") or path.name.endswith(".tgz")):
             raise InputError(f"{path}: a snapshot is a directory or a .tar.gz of one")
         with tempfile.TemporaryDirectory(prefix="kupgrade-snapshot-") as tmp:
-            root = _extract(path, Path(tmp))
+            root = extract_tar_gz(path, Path(tmp))
             _load_snapshot_dir(root, result)
         return
     _load_snapshot_dir(path, result)
-
-
-def _extract(archive: Path, dest: Path) -> Path:
-    """Extract safely: regular files and directories only, no absolute paths, no ``..``."""
-    try:
-        with tarfile.open(archive, "r:gz") as tar:
-            for member in tar.getmembers():
-                name = PurePosixPath(member.name)
-                if name.is_absolute() or ".." in name.parts:
-                    raise InputError(f"{archive}: refusing archive member with an unsafe path: {member.name}")
-                if member.isdir():
-                    (dest / name).mkdir(parents=True, exist_ok=True)
-                elif member.isfile():
-                    target = dest / name
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    source = tar.extractfile(member)
-                    if source is not None:
-                        target.write_bytes(source.read())
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise InputError(f"{archive}: not a readable .tar.gz snapshot: {exc}") from None
-    # An archive may hold the snapshot directory itself or its contents.
-    entries = [p for p in dest.iterdir()]
-    if len(entries) == 1 and entries[0].is_dir() and entries[0].name not in _TOP_LEVEL:
-        return entries[0]
-    return dest
 
 
 def _load_snapshot_dir(root: Path, result: Snapshot) -> None:

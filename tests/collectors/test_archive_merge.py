@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kupgrade_lint.collectors.archive import extract_tar_gz, write_tar_gz
+from kupgrade_lint.snapshot.archive import extract_tar_gz, write_tar_gz
 from kupgrade_lint.collectors.merge import merge_snapshots
 from kupgrade_lint.collectors.metadata import write_metadata
 from kupgrade_lint.errors import InputError

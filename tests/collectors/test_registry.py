@@ -19,7 +19,6 @@ import datetime as dt
 import gzip
 import hashlib
 import io
-import ipaddress
 import json
 import shutil
 import socket
@@ -48,7 +47,6 @@ from kupgrade_lint.collectors.metadata import read_metadata, write_metadata
 from kupgrade_lint.collectors.registry import collect_registry
 from kupgrade_lint.errors import UsageError
 
-from .world import make_cert
 
 REGISTRY_BINARY = shutil.which("docker-registry")
 SKIP_REASON = "docker-registry not installed (apt-get install docker-registry)"

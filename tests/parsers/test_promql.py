@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 
 from kupgrade_lint.parsers.promql import analyse
 

@@ -13,6 +13,7 @@ import tarfile
 from pathlib import Path, PurePosixPath
 
 from kupgrade_lint.errors import InputError
+from kupgrade_lint.snapshot.layout import TOP_LEVEL
 
 
 def write_tar_gz(snapshot_dir: Path, path: Path) -> Path:
@@ -71,8 +72,7 @@ def extract_tar_gz(archive: Path, dest: Path) -> Path:
                         target.write_bytes(source.read())
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise InputError(f"{archive}: not a readable .tar.gz snapshot: {exc}") from None
-    top = {"cluster", "helm", "nodes", "registry", "tls", "metrics", "kupgrade-snapshot.json"}
     entries = list(dest.iterdir())
-    if len(entries) == 1 and entries[0].is_dir() and entries[0].name not in top:
+    if len(entries) == 1 and entries[0].is_dir() and entries[0].name not in TOP_LEVEL:
         return entries[0]
     return dest
