@@ -66,3 +66,17 @@ def kubeadm_force(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
                 Location(kind="Node", name=", ".join(n.split(" ")[0] for n in old)),
                 references=release.sources,
             )
+
+
+@check("node_container_runtime")
+def node_container_runtime(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
+    """Nodes whose container runtime the new kubelet can no longer use (dockershim, removed in 1.24)."""
+    prefixes = tuple(rule.params.get("runtime_prefixes", []))
+    for obj in ctx.snapshot.of_kind("Node"):
+        runtime = str(((obj.data.get("status") or {}).get("nodeInfo") or {}).get("containerRuntimeVersion", ""))
+        if runtime.startswith(prefixes):
+            yield Candidate(
+                rule.breaks_in,
+                f"node {obj.name} runs {runtime}; the kubelet of {rule.breaks_in} has no dockershim and cannot use it",
+                obj.location("status", "nodeInfo", "containerRuntimeVersion", field_path="status.nodeInfo.containerRuntimeVersion"),
+            )
