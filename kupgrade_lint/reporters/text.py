@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TextIO
 
 from kupgrade_lint.findings import Finding, Report, Severity
@@ -26,6 +27,15 @@ def _finding_lines(f: Finding, color: bool) -> list[str]:
     return lines
 
 
+def _images_line(images: tuple[str, ...]) -> str:
+    """``images (repo/path/): kube-apiserver:v1.15.12, ...``: the shared repository said once."""
+    prefix = os.path.commonprefix(list(images))
+    prefix = prefix[: prefix.rfind("/") + 1]
+    if not prefix:
+        return "  images: " + ", ".join(images)
+    return f"  images ({prefix}): " + ", ".join(i[len(prefix):] for i in images)
+
+
 def render(report: Report, stream: TextIO, color: bool = False) -> None:
     """Render for a person reading a terminal; colour only when asked (the CLI asks on a TTY)."""
     out: list[str] = []
@@ -37,7 +47,7 @@ def render(report: Report, stream: TextIO, color: bool = False) -> None:
     for hop in report.hops:
         out.append("")
         out.append(_paint(f"── hop to {hop.minor}: {hop.source} → {hop.dest} ──", _BOLD, color))
-        out.append(_paint("  images: " + ", ".join(hop.images), _DIM, color))
+        out.append(_paint(_images_line(hop.images), _DIM, color))
         items = by_hop.get(hop.minor, [])
         if not items:
             out.append("  nothing found that breaks at this hop")
