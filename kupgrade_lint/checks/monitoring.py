@@ -42,14 +42,17 @@ def _namespaces(monitor: KubeObject) -> set[str] | None:
 def insecure_component_ports(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
     """ServiceMonitors and scrape configs that reach kube-scheduler/kube-controller-manager on their insecure ports."""
     ports = {int(p) for p in rule.params.get("ports", [])}
-    services = list(ctx.snapshot.of_kind("Service", origins=("cluster", "manifest", "helm")))
+    # Only Services with one of the ports can matter; group them by namespace once.
+    by_namespace: dict[str | None, list[tuple[KubeObject, dict]]] = {}
+    for svc in ctx.snapshot.of_kind("Service", origins=("cluster", "manifest", "helm")):
+        svc_ports = (svc.data.get("spec") or {}).get("ports") or []
+        if any({p.get("port"), p.get("targetPort")} & ports for p in svc_ports if isinstance(p, dict)):
+            by_namespace.setdefault(svc.namespace, []).append((svc, svc.metadata.get("labels") or {}))
     for monitor in ctx.snapshot.of_kind("ServiceMonitor"):
         spec = monitor.data.get("spec") or {}
         namespaces = _namespaces(monitor)
-        selected = [
-            s for s in services
-            if (namespaces is None or s.namespace in namespaces) and _selects(spec.get("selector") or {}, s.metadata.get("labels") or {})
-        ]
+        candidates = [item for ns, items in by_namespace.items() if namespaces is None or ns in namespaces for item in items]
+        selected = [svc for svc, labels in candidates if _selects(spec.get("selector") or {}, labels)]
         for i, endpoint in enumerate(spec.get("endpoints") or []):
             hit = None
             target = endpoint.get("targetPort")

@@ -22,7 +22,25 @@ _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """Safe loader that keeps timestamps as strings, as Kubernetes clients see them."""
+    """Safe loader that keeps timestamps as strings, as Kubernetes clients see them.
+
+    Resolving a plain scalar's tag runs regular expressions in Python for every scalar; object
+    dumps repeat the same keys and values endlessly, so resolutions are cached.
+    """
+
+    _resolved: dict = {}
+
+    def resolve(self, kind, value, implicit):  # type: ignore[override]
+        key = (kind, value, implicit)
+        try:
+            return self._resolved[key]
+        except KeyError:
+            tag = super().resolve(kind, value, implicit)
+            if len(self._resolved) < 200_000:
+                self._resolved[key] = tag
+            return tag
+        except TypeError:  # unhashable (never for scalars, but be safe)
+            return super().resolve(kind, value, implicit)
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -50,7 +68,7 @@ class YamlError(ValueError):
 class Document:
     """One document: its data, and (built on first use) the line of each path and of block scalars."""
 
-    __slots__ = ("data", "start_line", "_text", "_first_line", "_json", "_index", "_items", "_item_index")
+    __slots__ = ("data", "start_line", "_text", "_first_line", "_json", "_index", "_items", "_item_index", "_newlines")
 
     def __init__(self, data: Any, start_line: int, text: str = "", first_line: int = 1, is_json: bool = False,
                  index: tuple[dict, dict] | None = None) -> None:
@@ -62,6 +80,7 @@ class Document:
         self._index = index
         self._items: list[tuple[int, int]] | None = None
         self._item_index: dict[int, dict] = {}
+        self._newlines: list[int] | None = None
 
     @property
     def lines(self) -> dict:
@@ -85,11 +104,12 @@ class Document:
         if self._index is None and self._json and len(path) >= 2 and path[0] == "items" and isinstance(path[1], int):
             if self._items is None:
                 self._items = _json_list_items(self._text)
+                self._newlines = [m.start() for m in re.finditer("\n", self._text)]
             i = path[1]
             if 0 <= i < len(self._items):
                 if i not in self._item_index:
                     start, end = self._items[i]
-                    line = self._text.count("\n", 0, start) + self._first_line
+                    line = bisect.bisect_right(self._newlines or [], start) + self._first_line
                     self._item_index[i] = _json_index(self._text[start:end], line, ("items", i))
                 return self._item_index[i]
         return self.lines
@@ -128,6 +148,30 @@ def _get(data: Any, path: tuple) -> Any:
     return data
 
 
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+def _construct(loader: _Loader, node: yaml.Node) -> Any:
+    """Build the data of a composed document: strings, maps and lists directly (most of an
+    object), everything else (ints, bools, nulls, merge keys, other tags) by the safe constructor."""
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == _STR:
+            return node.value
+        return loader.construct_object(node, deep=True)
+    if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
+        result = {}
+        for key_node, value_node in node.value:
+            if key_node.tag != _STR:
+                return loader.construct_object(node, deep=True)  # merge keys, non-string keys
+            result[key_node.value] = _construct(loader, value_node)
+        return result
+    if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
+        return [_construct(loader, item) for item in node.value]
+    return loader.construct_object(node, deep=True)
+
+
 def _index_node(node: yaml.Node, path: tuple, lines: dict, blocks: dict, offset: int) -> None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
@@ -159,38 +203,42 @@ def _yaml_index(text: str, first_line: int) -> tuple[dict, dict]:
     return lines, blocks
 
 
+_DECODER = json.JSONDecoder()
+_ITEMS_KEY = re.compile(r'"items"\s*:\s*\[')
+
+
 def _json_list_items(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of the elements of the top-level ``items`` array of a JSON List."""
-    depth = 0
-    items: list[tuple[int, int]] = []
-    in_items = False
-    start = -1
-    after_items_key = False
-    for match in _JSON_STRUCTURE.finditer(text):
-        token = match.group()
-        if token[0] == '"':
-            if depth == 1:
-                after_items_key = token == '"items"'
-            elif in_items and depth == 2 and start < 0:
-                start = match.start()
+    """(start, end) offsets of the elements of the top-level ``items`` array of a JSON List.
+
+    Each element is skipped with the C JSON decoder, so a List of thousands of objects costs
+    one fast pass rather than a token loop in Python.
+    """
+    for match in _ITEMS_KEY.finditer(text):
+        # Only the top-level key counts: the object depth before it must be 1.
+        depth = 0
+        for token in _JSON_STRUCTURE.finditer(text, 0, match.start()):
+            t = token.group()
+            if t in "{[":
+                depth += 1
+            elif t in "}]":
+                depth -= 1
+        if depth != 1:
             continue
-        if token in "{[":
-            if depth == 1 and token == "[" and after_items_key:
-                in_items = True
-            elif in_items and depth == 2 and start < 0:
-                start = match.start()
-            depth += 1
-        elif token in "}]":
-            depth -= 1
-            if in_items and depth == 1:
-                if start >= 0:
-                    items.append((start, match.start()))
+        items: list[tuple[int, int]] = []
+        pos = match.end()
+        length = len(text)
+        while True:
+            while pos < length and text[pos] in " \t\r\n,":
+                pos += 1
+            if pos >= length or text[pos] == "]":
                 return items
-        elif token == "," and in_items and depth == 2:
-            if start >= 0:
-                items.append((start, match.start()))
-            start = -1
-    return items
+            try:
+                _, end = _DECODER.raw_decode(text, pos)
+            except ValueError:
+                return items
+            items.append((pos, end))
+            pos = end
+    return []
 
 
 def _json_index(text: str, first_line: int, base: tuple = ()) -> dict:
@@ -216,7 +264,7 @@ def _json_index(text: str, first_line: int, base: tuple = ()) -> dict:
             expect_key = False
             continue
         if top is not None and top[0] and expect_key:
-            key = json.loads(token) if token.startswith('"') else token
+            key = (json.loads(token) if "\\" in token else token[1:-1]) if token.startswith('"') else token
             top[2] = key
             lines[top[1] + (key,)] = line
             expect_key = False
@@ -251,13 +299,17 @@ def _chunks(text: str) -> list[tuple[int, str]]:
     """(first line, text) of each document of a YAML stream."""
     starts = [0] + [m.start() for m in _MARKER.finditer(text)]
     chunks = []
+    line = 1
+    previous = 0
     for i, start in enumerate(starts):
         end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        line += text.count("\n", previous, start)  # counted once over the whole text
+        previous = start
         chunk = text[start:end]
         if chunk.startswith(("---", "...")):
             # Keep the marker line's content after '---' (e.g. '--- !tag' or '--- value') in place.
             chunk = " " * 3 + chunk[3:]
-        chunks.append((text.count("\n", 0, start) + 1, chunk))
+        chunks.append((line, chunk))
     return chunks
 
 
@@ -278,7 +330,8 @@ def load_documents(text: str) -> list[Document]:
     for first_line, chunk in _chunks(text):
         loader = _Loader(chunk)
         try:
-            data = loader.get_single_data()
+            node = loader.get_single_node()
+            data = _construct(loader, node) if node is not None else None
         except yaml.YAMLError as exc:
             raise _yaml_error(exc, first_line - 1) from None
         finally:
