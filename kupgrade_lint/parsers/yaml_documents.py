@@ -31,16 +31,25 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
     _resolved: dict = {}
 
     def resolve(self, kind, value, implicit):  # type: ignore[override]
-        key = (kind, value, implicit)
-        try:
-            return self._resolved[key]
-        except KeyError:
+        if kind is yaml.MappingNode:
+            return "tag:yaml.org,2002:map"
+        if kind is yaml.SequenceNode:
+            return "tag:yaml.org,2002:seq"
+        if not implicit[0]:
+            return super().resolve(kind, value, implicit)
+        tag = self._resolved.get(value)
+        if tag is None:
             tag = super().resolve(kind, value, implicit)
             if len(self._resolved) < 200_000:
-                self._resolved[key] = tag
-            return tag
-        except TypeError:  # unhashable (never for scalars, but be safe)
-            return super().resolve(kind, value, implicit)
+                self._resolved[value] = tag
+        return tag
+
+    # No path resolvers are registered; skip the bookkeeping the composer does for them.
+    def descend_resolver(self, current_node, current_index):  # type: ignore[override]
+        return None
+
+    def ascend_resolver(self):  # type: ignore[override]
+        return None
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -243,27 +252,33 @@ def _json_list_items(text: str) -> list[tuple[int, int]]:
 
 def _json_index(text: str, first_line: int, base: tuple = ()) -> dict:
     """The line of every key and array item of a JSON text, from a token scan."""
-    newlines = [m.start() for m in re.finditer("\n", text)]
     lines: dict = {base: first_line} if base else {}
     # Each open container: [is_object, its path, next array index or the last key].
     stack: list[list] = []
     expect_key = False
+    line = first_line
+    last = 0
+    count = text.count
     for match in _JSON_TOKEN.finditer(text):
         token = match.group()
-        line = bisect.bisect_right(newlines, match.start()) + first_line
+        start = match.start()
+        line += count("\n", last, start)
+        last = start
         top = stack[-1] if stack else None
-        if token in ",:":
-            if token == "," and top is not None:
+        if token == ",":
+            if top is not None:
                 if top[0]:
                     expect_key = True
                 else:
                     top[2] += 1
             continue
-        if token in "}]":
+        if token == ":":
+            continue
+        if token == "}" or token == "]":
             stack.pop()
             expect_key = False
             continue
-        if top is not None and top[0] and expect_key:
+        if expect_key and top is not None and top[0]:
             key = (json.loads(token) if "\\" in token else token[1:-1]) if token.startswith('"') else token
             top[2] = key
             lines[top[1] + (key,)] = line
@@ -272,17 +287,15 @@ def _json_index(text: str, first_line: int, base: tuple = ()) -> dict:
         # A value: the path it is stored at.
         if top is None:
             path: tuple = base
-        elif top[0]:
-            path = top[1] + (top[2],)
         else:
             path = top[1] + (top[2],)
-            lines.setdefault(path, line)
+            if not top[0]:
+                lines.setdefault(path, line)
         if token == "{":
             stack.append([True, path, None])
             expect_key = True
         elif token == "[":
             stack.append([False, path, 0])
-    # An empty array's index was bumped by nothing; drop the phantom item lines it never had.
     return lines
 
 
