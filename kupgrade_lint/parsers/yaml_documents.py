@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -77,13 +77,14 @@ class YamlError(ValueError):
 class Document:
     """One document: its data, and (built on first use) the line of each path and of block scalars."""
 
-    __slots__ = ("data", "start_line", "_text", "_first_line", "_json", "_index", "_items", "_item_index", "_newlines")
+    __slots__ = ("data", "start_line", "_source", "_first_line", "_json", "_index", "_items", "_item_index", "_newlines")
 
-    def __init__(self, data: Any, start_line: int, text: str = "", first_line: int = 1, is_json: bool = False,
+    def __init__(self, data: Any, start_line: int, text: "str | Callable[[], str]" = "", first_line: int = 1, is_json: bool = False,
                  index: tuple[dict, dict] | None = None) -> None:
         self.data = data
         self.start_line = start_line
-        self._text = text
+        # The text, or a function that reads it again (large JSON files are not kept in memory).
+        self._source = text
         self._first_line = first_line
         self._json = is_json
         self._index = index
@@ -99,13 +100,19 @@ class Document:
     def block_starts(self) -> dict:
         return self._built()[1]
 
+    @property
+    def _text(self) -> str:
+        if not isinstance(self._source, str):
+            self._source = self._source()  # read again once, kept while its lines are looked up
+        return self._source
+
     def _built(self) -> tuple[dict, dict]:
         if self._index is None:
             if self._json:
                 self._index = (_json_index(self._text, self._first_line), {})
             else:
                 self._index = _yaml_index(self._text, self._first_line)
-            self._text = ""  # the index is all that is needed from now on
+            self._source = ""  # the index is all that is needed from now on
         return self._index
 
     def _lines_for(self, path: tuple) -> dict:
@@ -117,9 +124,10 @@ class Document:
             i = path[1]
             if 0 <= i < len(self._items):
                 if i not in self._item_index:
+                    text = self._text
                     start, end = self._items[i]
                     line = bisect.bisect_right(self._newlines or [], start) + self._first_line
-                    self._item_index[i] = _json_index(self._text[start:end], line, ("items", i))
+                    self._item_index[i] = _json_index(text[start:end], line, ("items", i))
                 return self._item_index[i]
         return self.lines
 
@@ -326,8 +334,12 @@ def _chunks(text: str) -> list[tuple[int, str]]:
     return chunks
 
 
-def load_documents(text: str) -> list[Document]:
-    """Parse every document of a YAML stream or a JSON text. Empty documents are dropped."""
+def load_documents(text: str, reread: "Callable[[], str] | None" = None) -> list[Document]:
+    """Parse every document of a YAML stream or a JSON text. Empty documents are dropped.
+
+    ``reread`` returns the same text again later: a JSON document then keeps it instead of the
+    text, for the rare line look-up.
+    """
     stripped = text.lstrip()
     if stripped[:1] in ("{", "["):
         try:
@@ -338,7 +350,7 @@ def load_documents(text: str) -> list[Document]:
             if data is None:
                 return []
             start = text.count("\n", 0, len(text) - len(stripped)) + 1
-            return [Document(data, start, text, 1, is_json=True)]
+            return [Document(data, start, reread or text, 1, is_json=True)]
     docs: list[Document] = []
     for first_line, chunk in _chunks(text):
         loader = _Loader(chunk)

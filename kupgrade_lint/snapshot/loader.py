@@ -6,6 +6,7 @@ wrong; everything else is still read.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import tempfile
@@ -53,7 +54,7 @@ def load_inputs(snapshot: Path | None, manifests: Iterable[str], stdin_text: str
             display = str(file)
             text = _read_text(file, display, result)
             if text is not None:
-                _add_objects(result, text, Source(display, "manifest"))
+                _add_objects(result, text, Source(display, "manifest"), file)
     return result
 
 
@@ -64,9 +65,11 @@ def _load_snapshot_path(path: Path, result: Snapshot) -> None:
     if path.is_file():
         if not (path.name.endswith(".tar.gz") or path.name.endswith(".tgz")):
             raise InputError(f"{path}: a snapshot is a directory or a .tar.gz of one")
-        with tempfile.TemporaryDirectory(prefix="kupgrade-snapshot-") as tmp:
-            root = extract_tar_gz(path, Path(tmp))
-            _load_snapshot_dir(root, result)
+        # Kept until the snapshot is gone: documents read their file again for line look-ups.
+        tmp = tempfile.TemporaryDirectory(prefix="kupgrade-snapshot-")
+        result.keep_alive.append(tmp)
+        root = extract_tar_gz(path, Path(tmp.name))
+        _load_snapshot_dir(root, result)
         return
     _load_snapshot_dir(path, result)
 
@@ -98,14 +101,14 @@ def _load_snapshot_dir(root: Path, result: Snapshot) -> None:
             continue
         text = _read_text(file, display, result)
         if text is not None:
-            _add_objects(result, text, Source(display, "cluster"))
+            _add_objects(result, text, Source(display, "cluster"), file)
     for file in _files(root / "helm"):
         display = file.relative_to(root).as_posix()
         rel = file.relative_to(root / "helm")
         release = "/".join(rel.with_suffix("").parts)
         text = _read_text(file, display, result)
         if text is not None:
-            _add_objects(result, text, Source(display, "helm", helm_release=release))
+            _add_objects(result, text, Source(display, "helm", helm_release=release), file)
     nodes_dir = root / "nodes"
     if nodes_dir.is_dir():
         for node_dir in sorted(p for p in nodes_dir.iterdir() if p.is_dir()):
@@ -178,9 +181,13 @@ def _read_text(path: Path, display: str, result: Snapshot, node: str | None = No
         return None
 
 
-def _add_objects(result: Snapshot, text: str, source: Source) -> None:
+def _reread(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def _add_objects(result: Snapshot, text: str, source: Source, path: Path | None = None) -> None:
     try:
-        documents = load_documents(text)
+        documents = load_documents(text, functools.partial(_reread, path) if path is not None else None)
     except YamlError as exc:
         result.problems.append(InputProblem(source.file, str(exc.args[0]).split(": ", 1)[-1], node=source.node, line=exc.line))
         return

@@ -123,6 +123,7 @@ class Snapshot:
     metadata: dict = field(default_factory=dict)
     problems: list[InputProblem] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
+    keep_alive: list = field(default_factory=list)  # e.g. the directory a .tar.gz was unpacked into
 
     def of_kind(self, *kinds: str, origins: tuple[str, ...] | None = None) -> Iterator[KubeObject]:
         for obj in self.objects:
