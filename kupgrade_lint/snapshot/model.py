@@ -124,20 +124,32 @@ class Snapshot:
     problems: list[InputProblem] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
     keep_alive: list = field(default_factory=list)  # e.g. the directory a .tar.gz was unpacked into
+    _kind_index: tuple[int, dict] | None = field(default=None, repr=False)
+
+    def _by_kind(self) -> dict[str, list[KubeObject]]:
+        # Built on first use and again only if objects were added since (the loader appends).
+        if self._kind_index is None or self._kind_index[0] != len(self.objects):
+            index: dict[str, list[KubeObject]] = {}
+            for obj in self.objects:
+                index.setdefault(obj.kind, []).append(obj)
+            self._kind_index = (len(self.objects), index)
+        return self._kind_index[1]
 
     def of_kind(self, *kinds: str, origins: tuple[str, ...] | None = None) -> Iterator[KubeObject]:
-        for obj in self.objects:
-            if obj.kind in kinds and (origins is None or obj.source.origin in origins):
-                yield obj
+        """Objects of these kinds, kind by kind in input order (optionally only from some kinds of input)."""
+        index = self._by_kind()
+        for kind in kinds:
+            for obj in index.get(kind, ()):
+                if origins is None or obj.source.origin in origins:
+                    yield obj
 
     def find(self, kind: str, namespace: str | None, name: str) -> KubeObject | None:
-        for obj in self.objects:
-            if obj.kind == kind and obj.namespace == namespace and obj.name == name and obj.source.origin == "cluster":
+        """The object of that kind, namespace and name; one read from the cluster wins over a manifest."""
+        matches = [o for o in self._by_kind().get(kind, ()) if o.namespace == namespace and o.name == name]
+        for obj in matches:
+            if obj.source.origin == "cluster":
                 return obj
-        for obj in self.objects:
-            if obj.kind == kind and obj.namespace == namespace and obj.name == name:
-                return obj
-        return None
+        return matches[0] if matches else None
 
     def node_file(self, node: str, path: str) -> NodeFile | None:
         return self.node_files.get(node, {}).get(path)
