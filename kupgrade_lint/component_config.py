@@ -121,9 +121,11 @@ class ComponentConfig:
                 yield EmbeddedConfig(None, (), _sub_document(obj), obj.source.file, obj.source.node)
         for node, files in sorted(snap.node_files.items()):
             for path, nf in sorted(files.items()):
-                if not path.endswith((".yaml", ".yml")) or path.startswith("/etc/kubernetes/manifests/"):
+                # Configuration files and kubeconfigs, whatever their names (admin.conf,
+                # .kube/config, kubeadm.yaml); static pods, units and env files are read elsewhere.
+                if path.startswith("/etc/kubernetes/manifests/") or "/systemd/" in path or path.endswith(".env"):
                     continue
-                if "kind:" not in nf.text:
+                if "apiVersion" not in nf.text or "kind:" not in nf.text:
                     continue
                 try:
                     docs = load_documents(nf.text)

@@ -9,7 +9,6 @@ from urllib.parse import urlsplit
 from kupgrade_lint.catalog import Rule
 from kupgrade_lint.checks import WORKLOAD_KINDS, Candidate, CheckContext, check, pod_specs
 from kupgrade_lint.findings import Location
-from kupgrade_lint.parsers.yaml_documents import YamlError, load_documents
 
 _SERVER_RE = re.compile(r"^\s*server:\s*[\"']?(http://[^\s\"']+)", re.M)
 _HTTP_URL = re.compile(r"http://[^\s\"',]+")
@@ -50,25 +49,17 @@ def _is_apiserver_url(url: str, hosts: set[str], ports: set[str]) -> bool:
 def insecure_apiserver_client(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
     """Kubeconfigs on nodes and in ConfigMaps, and container args/env, that use http:// to the apiserver."""
     message_tail = f"kube-apiserver {rule.breaks_in} serves only HTTPS (the insecure port is gone)"
-    for node, files in sorted(ctx.snapshot.node_files.items()):
-        for path, nf in sorted(files.items()):
-            if "apiVersion" not in nf.text or "clusters" not in nf.text or "http://" not in nf.text:
-                continue
-            try:
-                docs = load_documents(nf.text)
-            except YamlError:
-                continue
-            for doc in docs:
-                if not isinstance(doc.data, dict) or doc.data.get("kind") != "Config":
-                    continue
-                for i, cluster in enumerate(doc.data.get("clusters") or []):
-                    server = str(((cluster or {}).get("cluster") or {}).get("server", ""))
-                    if server.startswith("http://"):
-                        yield Candidate(
-                            rule.breaks_in,
-                            f"kubeconfig {path} on {node} reaches the apiserver at {server}; {message_tail}",
-                            Location(file=path, line=doc.line_of(("clusters", i, "cluster", "server")), node=node),
-                        )
+    for config in ctx.config.configs_of_kind("Config"):
+        if config.owner is not None or config.node is None:
+            continue
+        for i, cluster in enumerate(config.data.get("clusters") or []):
+            server = str(((cluster or {}).get("cluster") or {}).get("server", ""))
+            if server.startswith("http://"):
+                yield Candidate(
+                    rule.breaks_in,
+                    f"kubeconfig {config.file} on {config.node} reaches the apiserver at {server}; {message_tail}",
+                    Location(file=config.file, line=config.document.line_of(("clusters", i, "cluster", "server")), node=config.node),
+                )
     for obj in ctx.snapshot.of_kind("ConfigMap"):
         for key, value in sorted((obj.data.get("data") or {}).items()):
             if not isinstance(value, str):
