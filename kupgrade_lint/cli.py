@@ -121,10 +121,7 @@ def scan(
 
     live_dir: Optional[tempfile.TemporaryDirectory] = None
     try:
-        if snapshot is None and not manifests:
-            live_dir = tempfile.TemporaryDirectory(prefix="kupgrade-live-")
-            snapshot = Path(live_dir.name)
-            _collect_live(snapshot, kubeconfig, context, node_snapshots)
+        # Everything that can be wrong with the command line is found before a long collection.
         config = load_config(config_file)
         fail_on = fail_on or FailOn(config.fail_on or "error")
         strategy = kubelet_strategy.value if kubelet_strategy else (config.kubelet_strategy or "last")
@@ -134,6 +131,10 @@ def scan(
             current=KubeVersion.parse(current) if current else None,
             options=ScanOptions(kubelet_strategy=strategy),
         )
+        if snapshot is None and not manifests:
+            live_dir = tempfile.TemporaryDirectory(prefix="kupgrade-live-")
+            snapshot = Path(live_dir.name)
+            _collect_live(snapshot, kubeconfig, context, node_snapshots)
         inputs = load_inputs(snapshot, manifests, audit_logs=audit_logs)
         report = run_scan(inputs, catalog, request)
         report = apply_suppressions(report, inputs, config.suppress, read_baseline(baseline) if baseline else None)
