@@ -15,7 +15,7 @@ from typing import List, Optional
 import typer
 
 from kupgrade_lint import __version__
-from kupgrade_lint.errors import KupgradeError
+from kupgrade_lint.errors import KupgradeError, UsageError
 from kupgrade_lint.exit_codes import ExitCode
 from kupgrade_lint.findings import Report, Severity
 
@@ -117,7 +117,7 @@ def scan(
     from kupgrade_lint.reporters import RENDERERS
     from kupgrade_lint.snapshot.loader import load_inputs
     from kupgrade_lint.suppress import apply_suppressions, read_baseline, write_baseline
-    from kupgrade_lint.versions import KubeVersion
+    from kupgrade_lint.versions import KubeVersion, minor_key
 
     live_dir: Optional[tempfile.TemporaryDirectory] = None
     try:
@@ -131,6 +131,9 @@ def scan(
             current=KubeVersion.parse(current) if current else None,
             options=ScanOptions(kubelet_strategy=strategy),
         )
+        newest = catalog.known_minors()[-1]
+        if request.target.minor_key > minor_key(newest):
+            raise UsageError(f"unknown Kubernetes release {request.target.minor_string}: the newest release the catalog knows is {newest}")
         if snapshot is None and not manifests:
             live_dir = tempfile.TemporaryDirectory(prefix="kupgrade-live-")
             snapshot = Path(live_dir.name)

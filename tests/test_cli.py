@@ -47,7 +47,7 @@ def test_clean_path_exits_0(tmp_path: Path):
 @pytest.mark.parametrize(
     "target, message",
     [
-        ("v1.99.1", "unknown Kubernetes release 1.99"),
+        ("v1.99.1", "unknown Kubernetes release 1.99: the newest release the catalog knows is 1.37"),
         ("v1.13.0", "is lower than the current version v1.14.5"),
         ("v1.14.5", "is not newer than the current version v1.14.5"),
         ("banana", "'banana' is not a Kubernetes version"),
@@ -58,6 +58,12 @@ def test_bad_target_is_a_one_line_error_exit_2(target: str, message: str):
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1 and message in result.stderr and result.stderr.startswith("kupgrade-lint: error:")
+
+
+def test_an_unknown_target_is_refused_before_collecting_a_live_cluster(tmp_path: Path):
+    # No kubeconfig exists: had collection started, the error would be about the configuration.
+    result = run("scan", "--target", "1.99", "--kubeconfig", str(tmp_path / "none"))
+    assert result.exit_code == 2 and "unknown Kubernetes release 1.99" in result.stderr
 
 
 def test_missing_snapshot_is_a_one_line_error(tmp_path: Path):
