@@ -6,6 +6,7 @@ an explicit key and nothing is mutated after it is built.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -102,6 +103,13 @@ class Finding:
     evidence: str | None = None
     confidence: str | None = None
     suppressed_by: str | None = None
+
+    @property
+    def fingerprint(self) -> str:
+        """A stable id that survives line moves: rule, hop, place and message (for baselines and SARIF)."""
+        loc = self.location
+        parts = [self.rule_id, self.hop or "", loc.node or "", loc.file or "", loc.kind or "", loc.namespace or "", loc.name or "", loc.field or "", self.message]
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:20]
 
     def sort_key(self) -> tuple:
         hop_key = minor_key(self.hop) if self.hop else (0, 0)

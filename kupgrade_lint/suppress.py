@@ -6,7 +6,6 @@ for the exit code; every suppression that matched nothing is listed, so stale on
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -22,16 +21,9 @@ ANNOTATION = "kupgrade-lint.dev/ignore"
 BASELINE_VERSION = 1
 
 
-def fingerprint(finding: Finding) -> str:
-    """A stable id of a finding that survives line moves: rule, hop, place and message."""
-    loc = finding.location
-    parts = [finding.rule_id, finding.hop or "", loc.node or "", loc.file or "", loc.kind or "", loc.namespace or "", loc.name or "", loc.field or "", finding.message]
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:20]
-
-
 def write_baseline(report: Report, path: Path) -> None:
     """Record every current finding so that later scans report only new ones."""
-    entries = sorted({fingerprint(f) for f in report.findings if f.category != "collection"})
+    entries = sorted({f.fingerprint for f in report.findings if f.category != "collection"})
     Path(path).write_text(json.dumps({"version": BASELINE_VERSION, "fingerprints": entries}, indent=2) + "\n", encoding="utf-8")
 
 
@@ -88,9 +80,9 @@ def apply_suppressions(report: Report, snapshot: Snapshot, rules: Iterable[Suppr
             if reason is None and key in annotations and annotations[key] & {f.rule_id, f.rule_name}:
                 reason = f"annotation {ANNOTATION} on {f.location.kind} {f.location.namespace or ''}/{f.location.name}".replace(" /", " ")
                 used.add(f"annotation:{key}")
-            if reason is None and baseline is not None and fingerprint(f) in baseline:
+            if reason is None and baseline is not None and f.fingerprint in baseline:
                 reason = "baseline"
-                used.add(f"baseline:{fingerprint(f)}")
+                used.add(f"baseline:{f.fingerprint}")
         findings.append(replace(f, suppressed_by=reason) if reason else f)
     unused = [r.origin + f" ({r.rule})" for r in rules if r.origin not in used]
     unused += [

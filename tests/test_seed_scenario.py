@@ -157,6 +157,8 @@ def test_sarif_validates_against_the_official_schema(report):
     jsonschema.Draft4Validator(schema).validate(doc)
     results = doc["runs"][0]["results"]
     assert len(results) == len(report.findings)
+    prints = [r["partialFingerprints"]["kupgradeLint/v1"] for r in results]
+    assert len(set(prints)) == len(prints) and all(len(p) == 20 for p in prints)
     kubelet = next(r for r in results if r["locations"] and r["locations"][0].get("physicalLocation", {}).get("artifactLocation", {}).get("uri") == "nodes/master-1/etc/kubernetes/kubelet.env")
     assert kubelet["locations"][0]["physicalLocation"]["region"]["startLine"] in (28, 34)
     web = next(r for r in results if "Deployment shop/web" in r["message"]["text"])

@@ -45,6 +45,8 @@ def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
         "level": _LEVEL[f.severity],
         "message": {"text": f.message + (f" (hop to {f.hop})" if f.hop else "")},
         "locations": _locations(f.location),
+        # Lets code-scanning services follow a finding across runs even when its line moves.
+        "partialFingerprints": {"kupgradeLint/v1": f.fingerprint},
         "properties": {
             "hop": f.hop,
             "category": f.category,
