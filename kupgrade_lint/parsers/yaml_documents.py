@@ -63,7 +63,6 @@ Path = tuple  # of str keys and int indexes
 # (YAML 1.2 "c-forbidden": even inside a block scalar), so a stream splits on these lines.
 _MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t]|$)", re.M)
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
-_JSON_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\],]')
 
 
 class YamlError(ValueError):
@@ -75,9 +74,13 @@ class YamlError(ValueError):
 
 
 class Document:
-    """One document: its data, and (built on first use) the line of each path and of block scalars."""
+    """One document: its data, and (on first use) the line of each path and of block scalars.
 
-    __slots__ = ("data", "start_line", "_source", "_first_line", "_json", "_index", "_items", "_item_index", "_newlines")
+    For YAML the whole document is indexed once. For JSON (collector Lists of thousands of
+    objects) each look-up walks straight down its path, skipping siblings with the C decoder.
+    """
+
+    __slots__ = ("data", "start_line", "_source", "_first_line", "_json", "_index", "_newlines", "_found")
 
     def __init__(self, data: Any, start_line: int, text: "str | Callable[[], str]" = "", first_line: int = 1, is_json: bool = False,
                  index: tuple[dict, dict] | None = None) -> None:
@@ -88,9 +91,8 @@ class Document:
         self._first_line = first_line
         self._json = is_json
         self._index = index
-        self._items: list[tuple[int, int]] | None = None
-        self._item_index: dict[int, dict] = {}
         self._newlines: list[int] | None = None
+        self._found: dict[tuple, int] = {}
 
     @property
     def lines(self) -> dict:
@@ -115,26 +117,18 @@ class Document:
             self._source = ""  # the index is all that is needed from now on
         return self._index
 
-    def _lines_for(self, path: tuple) -> dict:
-        """The index that holds ``path``: for a large JSON ``kind: List``, only that item's."""
-        if self._index is None and self._json and len(path) >= 2 and path[0] == "items" and isinstance(path[1], int):
-            if self._items is None:
-                self._items = _json_list_items(self._text)
-                self._newlines = [m.start() for m in re.finditer("\n", self._text)]
-            i = path[1]
-            if 0 <= i < len(self._items):
-                if i not in self._item_index:
-                    text = self._text
-                    start, end = self._items[i]
-                    line = bisect.bisect_right(self._newlines or [], start) + self._first_line
-                    self._item_index[i] = _json_index(text[start:end], line, ("items", i))
-                return self._item_index[i]
-        return self.lines
-
     def line_of(self, path: Path) -> int:
         """Line of ``path`` or of its nearest ancestor that has one."""
         path = tuple(path)
-        lines = self._lines_for(path)
+        if self._json and self._index is None:
+            if path not in self._found:
+                text = self._text
+                if self._newlines is None:
+                    self._newlines = [m.start() for m in re.finditer("\n", text)]
+                offset = _json_path_offset(text, path)
+                self._found[path] = bisect.bisect_right(self._newlines, offset) + self._first_line if offset is not None else self.start_line
+            return self._found[path]
+        lines = self.lines
         while path:
             if path in lines:
                 return lines[path]
@@ -144,6 +138,8 @@ class Document:
     def content_line(self, path: Path, offset: int) -> int:
         """Line of line ``offset`` (1-based) of the string at ``path`` (exact for block scalars)."""
         path = tuple(path)
+        if self._json:
+            return self.line_of(path)  # a JSON string is one line
         blocks = self.block_starts
         if path in blocks:
             return blocks[path] + offset - 1
@@ -153,10 +149,67 @@ class Document:
         """The document rooted at ``prefix`` (a ``kind: List`` item), with the same lines."""
         if not prefix:
             return self
+        if self._json and self._index is None:
+            text = self._text
+            start = _json_path_offset(text, prefix, exact=True)
+            if start is None:
+                return Document(_get(self.data, prefix), self.start_line, index=({}, {}))
+            _, end = _DECODER.raw_decode(text, start)
+            line = text.count("\n", 0, start) + self._first_line
+            return Document(_get(self.data, prefix), line, index=(_json_index(text[start:end], line), {}))
         n = len(prefix)
-        lines = {k[n:]: v for k, v in self._lines_for(prefix + ("",)).items() if k[:n] == prefix}
-        blocks = {} if self._json else {k[n:]: v for k, v in self.block_starts.items() if k[:n] == prefix}
+        lines = {k[n:]: v for k, v in self.lines.items() if k[:n] == prefix}
+        blocks = {k[n:]: v for k, v in self.block_starts.items() if k[:n] == prefix}
         return Document(_get(self.data, prefix), self.line_of(prefix), index=(lines, blocks))
+
+
+_DECODER = json.JSONDecoder()
+_WS = re.compile(r"[ \t\r\n]*")
+
+
+def _json_path_offset(text: str, path: tuple, exact: bool = False) -> int | None:
+    """Offset of the key (or array item) ``path`` names, or of its nearest ancestor found.
+
+    Walks down the path only; each sibling value is skipped with the C decoder, so a look-up in
+    a List of thousands of objects costs a few decoder calls, not a Python pass over the file.
+    With ``exact`` the offset is that of the value itself, and None when the path is missing.
+    """
+    ws = _WS.match
+    pos = ws(text, 0).end()
+    found: int | None = pos
+    for step in path:
+        if pos >= len(text):
+            return None if exact else found
+        opener = text[pos]
+        pos = ws(text, pos + 1).end()
+        hit = None
+        if opener == "{" and isinstance(step, str):
+            while pos < len(text) and text[pos] == '"':
+                key_at = pos
+                key, pos = _DECODER.raw_decode(text, pos)
+                pos = ws(text, ws(text, pos).end() + 1).end()  # the ':' and the blanks around it
+                if key == step:
+                    hit = key_at
+                    break
+                _, pos = _DECODER.raw_decode(text, pos)
+                pos = ws(text, pos).end()
+                if pos < len(text) and text[pos] == ",":
+                    pos = ws(text, pos + 1).end()
+        elif opener == "[" and isinstance(step, int):
+            index = 0
+            while pos < len(text) and text[pos] != "]":
+                if index == step:
+                    hit = pos
+                    break
+                _, pos = _DECODER.raw_decode(text, pos)
+                pos = ws(text, pos).end()
+                if pos < len(text) and text[pos] == ",":
+                    pos = ws(text, pos + 1).end()
+                index += 1
+        if hit is None:
+            return None if exact else found
+        found = hit
+    return pos if exact else found
 
 
 def _get(data: Any, path: tuple) -> Any:
@@ -218,44 +271,6 @@ def _yaml_index(text: str, first_line: int) -> tuple[dict, dict]:
     if node is not None:
         _index_node(node, (), lines, blocks, first_line - 1)
     return lines, blocks
-
-
-_DECODER = json.JSONDecoder()
-_ITEMS_KEY = re.compile(r'"items"\s*:\s*\[')
-
-
-def _json_list_items(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of the elements of the top-level ``items`` array of a JSON List.
-
-    Each element is skipped with the C JSON decoder, so a List of thousands of objects costs
-    one fast pass rather than a token loop in Python.
-    """
-    for match in _ITEMS_KEY.finditer(text):
-        # Only the top-level key counts: the object depth before it must be 1.
-        depth = 0
-        for token in _JSON_STRUCTURE.finditer(text, 0, match.start()):
-            t = token.group()
-            if t in "{[":
-                depth += 1
-            elif t in "}]":
-                depth -= 1
-        if depth != 1:
-            continue
-        items: list[tuple[int, int]] = []
-        pos = match.end()
-        length = len(text)
-        while True:
-            while pos < length and text[pos] in " \t\r\n,":
-                pos += 1
-            if pos >= length or text[pos] == "]":
-                return items
-            try:
-                _, end = _DECODER.raw_decode(text, pos)
-            except ValueError:
-                return items
-            items.append((pos, end))
-            pos = end
-    return []
 
 
 def _json_index(text: str, first_line: int, base: tuple = ()) -> dict:
