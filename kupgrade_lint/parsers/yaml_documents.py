@@ -80,7 +80,7 @@ class Document:
     objects) each look-up walks straight down its path, skipping siblings with the C decoder.
     """
 
-    __slots__ = ("data", "start_line", "_source", "_first_line", "_json", "_index", "_newlines", "_found")
+    __slots__ = ("data", "start_line", "_source", "_first_line", "_json", "_index", "_newlines", "_found", "_arrays")
 
     def __init__(self, data: Any, start_line: int, text: "str | Callable[[], str]" = "", first_line: int = 1, is_json: bool = False,
                  index: tuple[dict, dict] | None = None) -> None:
@@ -93,6 +93,7 @@ class Document:
         self._index = index
         self._newlines: list[int] | None = None
         self._found: dict[tuple, int] = {}
+        self._arrays: dict[tuple, list[int]] = {}
 
     @property
     def lines(self) -> dict:
@@ -125,7 +126,7 @@ class Document:
                 text = self._text
                 if self._newlines is None:
                     self._newlines = [m.start() for m in re.finditer("\n", text)]
-                offset = _json_path_offset(text, path)
+                offset = _json_path_offset(text, path, arrays=self._arrays)
                 self._found[path] = bisect.bisect_right(self._newlines, offset) + self._first_line if offset is not None else self.start_line
             return self._found[path]
         lines = self.lines
@@ -151,7 +152,7 @@ class Document:
             return self
         if self._json and self._index is None:
             text = self._text
-            start = _json_path_offset(text, prefix, exact=True)
+            start = _json_path_offset(text, prefix, exact=True, arrays=self._arrays)
             if start is None:
                 return Document(_get(self.data, prefix), self.start_line, index=({}, {}))
             _, end = _DECODER.raw_decode(text, start)
@@ -167,23 +168,25 @@ _DECODER = json.JSONDecoder()
 _WS = re.compile(r"[ \t\r\n]*")
 
 
-def _json_path_offset(text: str, path: tuple, exact: bool = False) -> int | None:
+def _json_path_offset(text: str, path: tuple, exact: bool = False, arrays: dict | None = None) -> int | None:
     """Offset of the key (or array item) ``path`` names, or of its nearest ancestor found.
 
     Walks down the path only; each sibling value is skipped with the C decoder, so a look-up in
     a List of thousands of objects costs a few decoder calls, not a Python pass over the file.
+    ``arrays`` keeps the element offsets found per array, so later look-ups resume there.
     With ``exact`` the offset is that of the value itself, and None when the path is missing.
     """
     ws = _WS.match
+    arrays = {} if arrays is None else arrays
     pos = ws(text, 0).end()
     found: int | None = pos
-    for step in path:
+    for depth, step in enumerate(path):
         if pos >= len(text):
             return None if exact else found
         opener = text[pos]
-        pos = ws(text, pos + 1).end()
         hit = None
         if opener == "{" and isinstance(step, str):
+            pos = ws(text, pos + 1).end()
             while pos < len(text) and text[pos] == '"':
                 key_at = pos
                 key, pos = _DECODER.raw_decode(text, pos)
@@ -196,16 +199,21 @@ def _json_path_offset(text: str, path: tuple, exact: bool = False) -> int | None
                 if pos < len(text) and text[pos] == ",":
                     pos = ws(text, pos + 1).end()
         elif opener == "[" and isinstance(step, int):
-            index = 0
-            while pos < len(text) and text[pos] != "]":
-                if index == step:
-                    hit = pos
+            starts = arrays.setdefault(path[:depth], [])
+            if not starts:
+                first = ws(text, pos + 1).end()
+                if first < len(text) and text[first] != "]":
+                    starts.append(first)
+            while len(starts) <= step:
+                _, end = _DECODER.raw_decode(text, starts[-1]) if starts else (None, None)
+                if end is None:
                     break
-                _, pos = _DECODER.raw_decode(text, pos)
-                pos = ws(text, pos).end()
-                if pos < len(text) and text[pos] == ",":
-                    pos = ws(text, pos + 1).end()
-                index += 1
+                end = ws(text, end).end()
+                if end >= len(text) or text[end] != ",":
+                    break
+                starts.append(ws(text, end + 1).end())
+            if 0 <= step < len(starts):
+                hit = pos = starts[step]
         if hit is None:
             return None if exact else found
         found = hit
