@@ -71,6 +71,10 @@ class YamlError(ValueError):
     def __init__(self, line: int | None, message: str) -> None:
         super().__init__(f"line {line}: {message}" if line else message)
         self.line = line
+        self.message = message
+
+    def __reduce__(self):  # errors travel between processes (snapshot.loader parses YAML in parallel)
+        return (YamlError, (self.line, self.message))
 
 
 class Document:

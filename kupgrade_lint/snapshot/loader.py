@@ -6,15 +6,18 @@ wrong; everything else is still read.
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import json
+import multiprocessing
+import os
 import sys
 import tempfile
 from pathlib import Path
 from typing import Iterable
 
 from kupgrade_lint.errors import InputError
-from kupgrade_lint.parsers.yaml_documents import YamlError, load_documents
+from kupgrade_lint.parsers.yaml_documents import Document, YamlError, load_documents
 from kupgrade_lint.snapshot.archive import extract_tar_gz
 from kupgrade_lint.snapshot.layout import METADATA_FILE, TOP_LEVEL
 from kupgrade_lint.snapshot.model import InputProblem, KubeObject, NodeFile, Snapshot, Source
@@ -94,21 +97,18 @@ def _load_snapshot_dir(root: Path, result: Snapshot) -> None:
                 result.metadata = data
             except ValueError as exc:
                 result.problems.append(InputProblem(METADATA_FILE, f"not valid JSON: {exc}"))
+    sources: list[tuple[Path, Source]] = []
     for file in _files(root / "cluster"):
         display = file.relative_to(root).as_posix()
         if file.suffix not in MANIFEST_SUFFIXES:
             result.problems.append(InputProblem(display, "not a .yaml, .yml or .json file; ignored"))
             continue
-        text = _read_text(file, display, result)
-        if text is not None:
-            _add_objects(result, text, Source(display, "cluster"), file)
+        sources.append((file, Source(display, "cluster")))
     for file in _files(root / "helm"):
         display = file.relative_to(root).as_posix()
-        rel = file.relative_to(root / "helm")
-        release = "/".join(rel.with_suffix("").parts)
-        text = _read_text(file, display, result)
-        if text is not None:
-            _add_objects(result, text, Source(display, "helm", helm_release=release), file)
+        release = "/".join(file.relative_to(root / "helm").with_suffix("").parts)
+        sources.append((file, Source(display, "helm", helm_release=release)))
+    _add_files(result, sources)
     nodes_dir = root / "nodes"
     if nodes_dir.is_dir():
         for node_dir in sorted(p for p in nodes_dir.iterdir() if p.is_dir()):
@@ -181,15 +181,61 @@ def _read_text(path: Path, display: str, result: Snapshot, node: str | None = No
         return None
 
 
+# Below this much YAML, starting worker processes costs more than it saves.
+PARALLEL_YAML_BYTES = 16 * 1024 * 1024
+
+
+def _parse(text: str) -> list[Document] | YamlError:
+    """Worker side: the documents of one file, or the error (errors travel back as values)."""
+    try:
+        return load_documents(text)
+    except YamlError as exc:
+        return exc
+
+
+def _add_files(result: Snapshot, sources: list[tuple[Path, Source]]) -> None:
+    """Read and parse object files in order; large amounts of YAML are parsed on every core.
+
+    JSON is parsed here (the C decoder is faster than sending its objects between processes);
+    YAML, whose parser calls back into Python for every scalar, is spread over processes.
+    """
+    texts: list[tuple[Path, Source, str]] = []
+    for file, source in sources:
+        text = _read_text(file, source.file, result)
+        if text is not None:
+            texts.append((file, source, text))
+    yaml_texts = [t for _, _, t in texts if t.lstrip()[:1] not in ("{", "[")]
+    parsed: dict[int, list[Document] | YamlError] = {}
+    workers = min(4, os.cpu_count() or 1)
+    if workers > 1 and sum(len(t) for t in yaml_texts) >= PARALLEL_YAML_BYTES:
+        # spawn, not fork: the caller may run threads (a fork would copy their locks).
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            order = [i for i, (_, _, t) in enumerate(texts) if t.lstrip()[:1] not in ("{", "[")]
+            for i, outcome in zip(order, pool.map(_parse, [texts[i][2] for i in order], chunksize=4)):
+                parsed[i] = outcome
+    for i, (file, source, text) in enumerate(texts):
+        outcome = parsed.get(i)
+        if outcome is None:
+            _add_objects(result, text, source, file)
+        else:
+            _add_parsed(result, outcome, source)
+
+
 def _reread(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
 def _add_objects(result: Snapshot, text: str, source: Source, path: Path | None = None) -> None:
     try:
-        documents = load_documents(text, functools.partial(_reread, path) if path is not None else None)
+        documents: list[Document] | YamlError = load_documents(text, functools.partial(_reread, path) if path is not None else None)
     except YamlError as exc:
-        result.problems.append(InputProblem(source.file, str(exc.args[0]).split(": ", 1)[-1], node=source.node, line=exc.line))
+        documents = exc
+    _add_parsed(result, documents, source)
+
+
+def _add_parsed(result: Snapshot, documents: list[Document] | YamlError, source: Source) -> None:
+    if isinstance(documents, YamlError):
+        result.problems.append(InputProblem(source.file, str(documents.args[0]).split(": ", 1)[-1], node=source.node, line=documents.line))
         return
     for doc in documents:
         data = doc.data
