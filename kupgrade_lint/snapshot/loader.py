@@ -182,7 +182,7 @@ def _read_text(path: Path, display: str, result: Snapshot, node: str | None = No
 
 
 # Below this much YAML, starting worker processes costs more than it saves.
-PARALLEL_YAML_BYTES = 16 * 1024 * 1024
+PARALLEL_YAML_BYTES = 4 * 1024 * 1024
 
 
 def _parse(text: str) -> list[Document] | YamlError:
