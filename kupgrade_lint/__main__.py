@@ -2,4 +2,6 @@
 
 from kupgrade_lint.cli import main
 
-main()
+# Guarded: the loader's worker processes are spawned and import the main module again.
+if __name__ == "__main__":
+    main()

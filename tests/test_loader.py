@@ -40,3 +40,21 @@ def test_small_inputs_stay_in_process(monkeypatch):
 
     monkeypatch.setattr(loader.concurrent.futures, "ProcessPoolExecutor", refuse)
     assert load_inputs(SEED, []).objects
+
+
+def test_python_dash_m_with_parallel_parsing(seed_copy: Path):
+    """Spawned workers import the main module again: ``python -m kupgrade_lint`` must not rerun the CLI."""
+    import subprocess
+    import sys
+
+    doc = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c{i}\n  namespace: x\ndata:\n" + "".join(f"  k{j}: {'v' * 60}\n" for j in range(40))
+    big = "---\n".join(doc.format(i=i) for i in range(1800))
+    assert len(big) > loader.PARALLEL_YAML_BYTES
+    (seed_copy / "cluster" / "big.yaml").write_text(big)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kupgrade_lint", "scan", "--snapshot", str(seed_copy), "--target", "v1.21.14", "-o", "json"],
+        capture_output=True, text=True, check=False, timeout=300,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stdout.count('"format_version"') == 1  # one report: no child ran the command again
+    assert proc.stderr == ""
