@@ -92,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
         "hops": len(report.hops),
         "findings": len(report.findings),
         "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        # the loader's YAML worker processes (the largest one), alive only while loading
+        "workers_maxrss_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
     }
     if args.tracemalloc:
         import tracemalloc
