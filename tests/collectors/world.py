@@ -56,6 +56,16 @@ def make_cert(directory: Path, name: str, *, sans: list[x509.GeneralName], issue
     )
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
+    # Key identifiers as real CAs (and kubeadm) write them; Python 3.13 verifies strictly (RFC 5280).
+    builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+    signer_public = issuer[1].public_key() if issuer else key.public_key()
+    builder = builder.add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(signer_public), critical=False)
+    if ca:
+        builder = builder.add_extension(
+            x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
+                          key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False),
+            critical=True,
+        )
     cert = builder.sign(issuer[1] if issuer else key, hashes.SHA256())
     cert_pem = cert.public_bytes(serialization.Encoding.PEM)
     key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
