@@ -15,6 +15,22 @@ def _old_kubelets(ctx: CheckContext, allowed: int, minor: int) -> list[str]:
     )
 
 
+_SHOWN = 5
+
+
+def _listed(nodes: list[str]) -> str:
+    """``a (v1.14.5), b (v1.14.5)``, or the first few and how many more on a large cluster."""
+    if len(nodes) <= _SHOWN:
+        return ", ".join(nodes)
+    return ", ".join(nodes[:_SHOWN]) + f" and {len(nodes) - _SHOWN} more"
+
+
+def _where(nodes: list[str]) -> Location:
+    names = [n.split(" ")[0] for n in nodes]
+    shown = ", ".join(names[:_SHOWN]) + (f" and {len(names) - _SHOWN} more" if len(names) > _SHOWN else "")
+    return Location(kind="Node", name=shown)
+
+
 def _lagging(ctx: CheckContext) -> bool:
     return ctx.options.kubelet_strategy == "last"
 
@@ -31,9 +47,9 @@ def kubelet_skew(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
             continue
         yield Candidate(
             hop.minor,
-            f"with the control plane at {hop.dest} the kubelets {', '.join(old)} are more than {release.kubelet_skew} minors older, "
+            f"with the control plane at {hop.dest} the kubelets {_listed(old)} are more than {release.kubelet_skew} minors older, "
             "beyond the supported version skew",
-            Location(kind="Node", name=", ".join(n.split(" ")[0] for n in old)),
+            _where(old),
             references=release.sources,
         )
     if ctx.hops and len(ctx.hops) > 1:
@@ -42,8 +58,8 @@ def kubelet_skew(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
         if jumps:
             yield Candidate(
                 last.minor,
-                f"the kubelets {', '.join(jumps)} will jump straight to {last.dest}, several minors in one step; drain each node first and expect its containers to restart",
-                Location(kind="Node", name=", ".join(n.split(" ")[0] for n in jumps)),
+                f"the kubelets {_listed(jumps)} will jump straight to {last.dest}, several minors in one step; drain each node first and expect its containers to restart",
+                _where(jumps),
                 references=ctx.catalog.releases[last.minor].sources,
             )
 
@@ -61,9 +77,9 @@ def kubeadm_force(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
         if old:
             yield Candidate(
                 hop.minor,
-                f"kubeadm upgrade apply {hop.dest} refuses without -f/--force: kubelets {', '.join(old)} are more than "
+                f"kubeadm upgrade apply {hop.dest} refuses without -f/--force: kubelets {_listed(old)} are more than "
                 f"{release.kubeadm_min_kubelet_skew} minor(s) older than {hop.dest.minor_string}",
-                Location(kind="Node", name=", ".join(n.split(" ")[0] for n in old)),
+                _where(old),
                 references=release.sources,
             )
 
