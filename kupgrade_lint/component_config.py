@@ -280,6 +280,11 @@ class ComponentConfig:
                     self.gates.append(GateSetting("kubeadm", str(gate), str(value).lower(), config.location(("featureGates", gate), f"featureGates.{gate}"), "kubeadm ClusterConfiguration featureGates"))
 
     def _config_file_gates(self) -> None:
+        for config in self.configs_of_kind("KubeProxyConfiguration"):
+            # The config file's `mode` is the --proxy-mode flag: the same values are accepted.
+            mode = config.data.get("mode")
+            if isinstance(mode, str) and mode:
+                self.flags.append(FlagSetting("kube-proxy", "proxy-mode", mode, config.location(("mode",), "mode"), "KubeProxyConfiguration mode"))
         for config in self.configs_of_kind("KubeletConfiguration", "KubeProxyConfiguration"):
             component = "kubelet" if config.data.get("kind") == "KubeletConfiguration" else "kube-proxy"
             gates = config.data.get("featureGates")

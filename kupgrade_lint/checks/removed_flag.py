@@ -21,7 +21,7 @@ def removed_flag(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
         written = f"--{setting.name}" + (f"={setting.value}" if setting.value is not None else "")
         breaks_in = entry.removed_in
         if entry.allowed_values is not None and not (setting.value is not None and setting.value in entry.allowed_values):
-            allowed = ", ".join(entry.allowed_values)
+            allowed = ", ".join(v or '""' for v in entry.allowed_values)
             message = f"{setting.component} is given {written} ({setting.place}); from {entry.removed_in} --{entry.flag} accepts only {allowed}"
             remediation = f"Set --{entry.flag} to {allowed} or remove it."
         elif entry.allowed_values is not None and entry.removed_entirely_in is None:
