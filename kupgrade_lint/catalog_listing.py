@@ -17,9 +17,10 @@ def _rows(catalog: Catalog, kind: str, minor: str | None) -> list[dict[str, Any]
         return minor is None or minor in versions
 
     if kind == "rules":
-        items = [r for r in catalog.rules.values() if keep(r.breaks_in) or minor is None]
+        items = [r for r in catalog.rules.values() if minor is None or keep(r.breaks_in, *(b.rsplit(".", 1)[0] for b in r.backported_to))]
         rows = [
-            {"id": r.id, "name": r.name, "category": r.category, "severity": r.severity, "breaks_in": r.breaks_in, "summary": r.summary, "remediation": r.remediation, "sources": list(r.sources)}
+            {"id": r.id, "name": r.name, "category": r.category, "severity": r.severity, "breaks_in": r.breaks_in,
+             "backported_to": list(r.backported_to), "summary": r.summary, "remediation": r.remediation, "sources": list(r.sources)}
             for r in sorted(items, key=lambda r: r.id)
         ]
         return rows
@@ -81,6 +82,8 @@ def _cell(row: dict[str, Any], column: str) -> str:
             parts.append(f".{img['from_patch']}+: {img['image_repository']} coredns {img['coredns_image']}:{img['coredns_tag']} etcd {img['etcd_tag']} pause {img['pause_tag']}")
         return "; ".join(parts)
     value = row.get(column)
+    if column == "breaks_in" and value and row.get("backported_to"):
+        return f"{value} (also {', '.join(row['backported_to'])})"
     if value is None:
         return "-"
     if isinstance(value, list):
