@@ -137,7 +137,7 @@ def scan(
         if snapshot is None and not manifests:
             live_dir = tempfile.TemporaryDirectory(prefix="kupgrade-live-")
             snapshot = Path(live_dir.name)
-            _collect_live(snapshot, kubeconfig, context, node_snapshots)
+            _collect_cluster_into(snapshot, kubeconfig, context, node_snapshots)
         inputs = load_inputs(snapshot, manifests, audit_logs=audit_logs)
         report = run_scan(inputs, catalog, request)
         report = apply_suppressions(report, inputs, config.suppress, read_baseline(baseline) if baseline else None)
@@ -155,34 +155,54 @@ def scan(
     raise typer.Exit(int(exit_code_for(report, fail_on)))
 
 
-def _collect_live(out_dir: Path, kubeconfig: Optional[str], context: Optional[str], nodes: List[Path]) -> None:
-    from kupgrade_lint.collectors.cluster import collect_cluster
-    from kupgrade_lint.collectors.merge import merge_snapshots
-
-    summary = collect_cluster(out_dir, kubeconfig=kubeconfig, context=context, progress=sys.stderr)
-    if nodes:
-        merge_snapshots(list(nodes), out_dir)
-    if summary.errors:
-        typer.echo(f"kupgrade-lint: {len(summary.errors)} thing(s) could not be collected; the report names them", err=True)
-
-
 collect_app = typer.Typer(help="Write a snapshot (directory or .tar.gz) from a live cluster or from a node.", no_args_is_help=False)
 app.add_typer(collect_app, name="collect")
 
 
-def _into(output: Path, write) -> None:
-    """Run ``write(dir)`` into ``output``: a new or empty directory, or a .tar.gz packed from a temporary one."""
-    from kupgrade_lint.snapshot.archive import write_tar_gz
+def _into(output: Path, write, *, add_to_snapshot: bool = False) -> None:
+    """Run ``write(dir)`` into ``output`` and print where it went.
 
-    if output.name.endswith((".tar.gz", ".tgz")):
-        with tempfile.TemporaryDirectory(prefix="kupgrade-collect-") as tmp:
-            write(Path(tmp))
-            write_tar_gz(Path(tmp), output)
-        return
-    if output.exists() and (not output.is_dir() or any(output.iterdir())):
-        _fail(f"{output}: the output directory must be new or empty")
-    output.mkdir(parents=True, exist_ok=True)
-    write(output)
+    ``output`` is a new or empty directory, a .tar.gz packed from a temporary one, or (with
+    ``add_to_snapshot``) an existing snapshot directory that gets another part.
+    """
+    from kupgrade_lint.snapshot.archive import write_tar_gz
+    from kupgrade_lint.snapshot.layout import TOP_LEVEL
+
+    try:
+        if output.name.endswith((".tar.gz", ".tgz")):
+            with tempfile.TemporaryDirectory(prefix="kupgrade-collect-") as tmp:
+                write(Path(tmp))
+                write_tar_gz(Path(tmp), output)
+        elif output.is_dir() and any(output.iterdir()):
+            if not add_to_snapshot:
+                _fail(f"{output}: the output directory must be new or empty")
+            if not any((output / entry).exists() for entry in TOP_LEVEL):
+                _fail(f"{output}: neither empty nor a snapshot directory")
+            write(output)
+        elif output.exists() and not output.is_dir():
+            _fail(f"{output}: the output directory must be new or empty")
+        else:
+            output.mkdir(parents=True, exist_ok=True)
+            write(output)
+    except KupgradeError as exc:
+        _fail(str(exc))
+    typer.echo(str(output))
+
+
+def _collect_cluster_into(directory: Path, kubeconfig: Optional[str], context: Optional[str], nodes: List[Path],
+                          concurrency: int = 4, timeout: float = 30.0) -> None:
+    """Collect the live cluster (and merge node snapshots) into ``directory``; say what is missing on stderr."""
+    from kupgrade_lint.collectors.cluster import collect_cluster
+    from kupgrade_lint.collectors.merge import merge_snapshots
+
+    summary = collect_cluster(directory, kubeconfig=kubeconfig, context=context, progress=sys.stderr, concurrency=concurrency, timeout=timeout)
+    if nodes:
+        merge_snapshots(list(nodes), directory)
+    typer.echo(
+        f"kupgrade-lint: collected {summary.objects_written} object(s) from {summary.resources_listed} resource list(s); "
+        f"{len(summary.errors)} could not be collected (the report and kupgrade-snapshot.json name them)",
+        err=True,
+    )
 
 
 @collect_app.callback(invoke_without_command=True)
@@ -200,24 +220,7 @@ def collect(
         return
     if output is None:
         _fail("collect needs --output DIR or --output FILE.tar.gz")
-    from kupgrade_lint.collectors.cluster import collect_cluster
-    from kupgrade_lint.collectors.merge import merge_snapshots
-
-    def write(directory: Path) -> None:
-        summary = collect_cluster(directory, kubeconfig=kubeconfig, context=context, progress=sys.stderr, concurrency=concurrency, timeout=timeout)
-        if node_snapshots:
-            merge_snapshots(list(node_snapshots), directory)
-        typer.echo(
-            f"kupgrade-lint: collected {summary.objects_written} object(s) from {summary.resources_listed} resource list(s); "
-            f"{len(summary.errors)} could not be read (listed in kupgrade-snapshot.json)",
-            err=True,
-        )
-
-    try:
-        _into(output, write)
-    except KupgradeError as exc:
-        _fail(str(exc))
-    typer.echo(str(output))
+    _into(output, lambda directory: _collect_cluster_into(directory, kubeconfig, context, node_snapshots, concurrency, timeout))
 
 
 @collect_app.command("node")
@@ -233,11 +236,7 @@ def collect_node_command(
         summary = collect_node(root, directory, node_name=node_name)
         typer.echo(f"kupgrade-lint: copied {summary.objects_written} node file(s)", err=True)
 
-    try:
-        _into(output, write)
-    except KupgradeError as exc:
-        _fail(str(exc))
-    typer.echo(str(output))
+    _into(output, write)
 
 
 @collect_app.command("registry")
@@ -274,18 +273,8 @@ def collect_registry_command(
             err=True,
         )
 
-    try:
-        # Unlike the other collectors this one may add to an existing snapshot directory.
-        if output.is_dir() and any(output.iterdir()):
-            snapshot_entries = ("kupgrade-snapshot.json", "cluster", "discovery", "helm", "nodes", "registry", "tls", "metrics")
-            if not any((output / entry).exists() for entry in snapshot_entries):
-                _fail(f"{output}: neither empty nor a snapshot directory")
-            write(output)
-        else:
-            _into(output, write)
-    except KupgradeError as exc:
-        _fail(str(exc))
-    typer.echo(str(output))
+    # Unlike the other collectors this one may add to an existing snapshot directory.
+    _into(output, write, add_to_snapshot=True)
 
 
 class RulesFormat(str, Enum):

@@ -142,3 +142,16 @@ def test_help_documents_exit_codes():
     result = run("--help")
     assert result.exit_code == 0
     assert "Exit codes" in result.stdout and "2 usage or input error" in result.stdout
+
+
+def test_collect_node_refuses_a_non_empty_directory_and_writes_an_archive(tmp_path: Path):
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "x").write_text("")
+    refused = run("collect", "node", "--root", str(SEED / "nodes" / "master-1"), "-o", str(busy))
+    assert refused.exit_code == 2 and "must be new or empty" in refused.stderr
+    archive = tmp_path / "master-1.tar.gz"
+    done = run("collect", "node", "--root", str(SEED / "nodes" / "master-1"), "-o", str(archive))
+    assert done.exit_code == 0 and done.stdout.strip() == str(archive) and archive.stat().st_size > 0
+    scanned = run("scan", "--snapshot", str(archive), "--current", "v1.14.5", "--target", "1.15", "-o", "json")
+    assert any(f["rule_id"] == "KUP010" and f["location"]["node"] == "master-1" for f in json.loads(scanned.stdout)["findings"])

@@ -24,7 +24,6 @@ from kupgrade_lint.snapshot.model import InputProblem, KubeObject, NodeFile, Sna
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STATIC_POD_DIR = "/etc/kubernetes/manifests/"
-_TOP_LEVEL = TOP_LEVEL
 
 
 def load_inputs(snapshot: Path | None, manifests: Iterable[str], stdin_text: str | None = None, audit_logs: Iterable[Path] = ()) -> Snapshot:
@@ -78,13 +77,13 @@ def _load_snapshot_path(path: Path, result: Snapshot) -> None:
 
 
 def _load_snapshot_dir(root: Path, result: Snapshot) -> None:
-    known = [p for p in root.iterdir() if p.name in _TOP_LEVEL]
+    known = [p for p in root.iterdir() if p.name in TOP_LEVEL]
     if not known:
         raise InputError(
             f"{root}: not a snapshot (expected some of cluster/, nodes/, helm/, registry/, tls/, {METADATA_FILE})"
         )
     for entry in sorted(root.iterdir()):
-        if entry.name not in _TOP_LEVEL and not entry.name.startswith(".") and entry.name.lower() != "readme.md":
+        if entry.name not in TOP_LEVEL and not entry.name.startswith(".") and entry.name.lower() != "readme.md":
             result.problems.append(InputProblem(entry.name, "not part of the snapshot format; ignored"))
     meta = root / METADATA_FILE
     if meta.is_file():
