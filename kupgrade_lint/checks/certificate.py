@@ -44,7 +44,6 @@ def webhook_certificate_san(ctx: CheckContext, rule: Rule) -> Iterable[Candidate
                     None,
                     f"serving certificate of webhook {hook.get('name')} ({host}:{port}) is not in the snapshot (tls/{host}_{port}.pem); its SANs were not checked",
                     where,
-                    severity=None,
                 )
                 continue
             file, pem = captured
