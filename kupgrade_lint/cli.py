@@ -104,6 +104,7 @@ def scan(
     baseline: Optional[Path] = typer.Option(None, "--baseline", help="Suppress the findings recorded in this baseline file."),
     generate_baseline: Optional[Path] = typer.Option(None, "--generate-baseline", help="Record the current findings as a baseline file."),
     color: ColorMode = typer.Option(ColorMode.auto, "--color", help="Colour in the text report."),
+    cert_expiry_days: int = typer.Option(30, "--cert-expiry-days", min=0, max=3650, help="Report serving certificates that expire within this many days."),
 ) -> None:
     """Report what breaks at each hop of the upgrade to --target.
 
@@ -129,7 +130,7 @@ def scan(
         request = ScanRequest(
             target=KubeVersion.parse(target),
             current=KubeVersion.parse(current) if current else None,
-            options=ScanOptions(kubelet_strategy=strategy),
+            options=ScanOptions(kubelet_strategy=strategy, cert_expiry_days=cert_expiry_days),
         )
         newest = catalog.known_minors()[-1]
         if request.target.minor_key > minor_key(newest):

@@ -5,9 +5,14 @@ to its content, ``expect`` lists the findings of that file's rule, exactly (same
 expected item matched by a different finding). ``pytest -k KUP020`` runs one rule's cases.
 
 Placeholders in file contents, replaced before the snapshot is written:
-``{{cert:cn-only:HOST}}`` a PEM certificate with CN=HOST and no subjectAltName,
-``{{cert:san:HOST}}`` CN=HOST and a DNS SAN for HOST, ``{{cert:san-ip:ADDR}}`` an IP SAN.
-The certificates are made when the tests run; no private key is ever stored.
+``{{cert:cn-only:HOST}}`` a self-signed PEM certificate with CN=HOST and no subjectAltName,
+``{{cert:san:HOST}}`` CN=HOST and a DNS SAN for HOST, ``{{cert:san-ip:ADDR}}`` an IP SAN,
+``{{cert:wrong-san:HOST}}`` a SAN for another host, ``{{cert:expired:HOST}}``,
+``{{cert:expiring:HOST}}`` (valid for ten more days), ``{{cert:sha1:HOST}}`` (signed with SHA-1
+by ``openssl``: cryptography refuses to), ``{{cert:leaf:HOST}}`` and ``{{cert:leaf-sha1:HOST}}``
+(issued by the test CA), ``{{ca:test}}`` the test CA and ``{{ca:other}}`` an unrelated CA.
+``b64:`` after the opening braces gives the base64 of the PEM, as a ``caBundle`` holds it.
+The certificates are made when the tests run; no private key is ever stored in a snapshot.
 A file content given as ``!!binary`` is written as raw bytes (e.g. to test non-UTF-8 input);
 a mapping or list is written as JSON (registry ``tags.json``, ``kupgrade-snapshot.json``).
 """
@@ -17,8 +22,11 @@ from __future__ import annotations
 import datetime
 import functools
 import ipaddress
+import base64
 import json
 import re
+import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +48,7 @@ CASES_DIR = Path(__file__).parent / "rule_cases"
 CASE_KEYS = {"description", "current", "target", "options", "files", "expect", "xfail"}
 EXPECT_KEYS = {"hop", "line", "file", "node", "message_contains", "severity", "confidence", "kind", "name", "field"}
 OPTION_KEYS = {"kubelet_strategy"}
-_PLACEHOLDER = re.compile(r"\{\{cert:(cn-only|san|san-ip):([^}]+)\}\}")
+_PLACEHOLDER = re.compile(r"\{\{(b64:)?(?:cert:(cn-only|san|san-ip|wrong-san|expired|expiring|sha1|leaf|leaf-sha1):([^}]+)|ca:(test|other))\}\}")
 
 
 @functools.lru_cache(maxsize=None)
@@ -77,27 +85,87 @@ def _key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
+_EPOCH = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+
+
+def _name(cn: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+
 @functools.lru_cache(maxsize=None)
-def make_certificate(mode: str, host: str) -> str:
-    """A self-signed serving certificate in PEM: ``cn-only``, ``san`` (DNS) or ``san-ip``."""
-    key = _key()
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
-    now = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
-    builder = (
+def _ca(name: str) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
         x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
+        .subject_name(_name(f"kupgrade-{name}-ca"))
+        .issuer_name(_name(f"kupgrade-{name}-ca"))
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=3650))
+        .not_valid_before(_EPOCH)
+        .not_valid_after(_EPOCH + datetime.timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
     )
-    if mode == "san":
+    return cert, key
+
+
+def _pem(cert: x509.Certificate) -> str:
+    return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+
+def _openssl_sha1(host: str, issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None) -> str:
+    """A certificate signed with SHA-1, made by openssl (self-signed, or issued by ``issuer``)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        subj, ext = f"/CN={host}", f"subjectAltName=DNS:{host}"
+        if issuer is None:
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(d / "k"), "-out", str(d / "c"), "-subj", subj, "-addext", ext, "-sha1", "-days", "3650"], check=True, capture_output=True)
+        else:
+            (d / "ca").write_text(_pem(issuer[0]))
+            (d / "cakey").write_bytes(issuer[1].private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+            (d / "ext").write_text(ext + "\n")
+            subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", str(d / "k"), "-out", str(d / "csr"), "-subj", subj], check=True, capture_output=True)
+            subprocess.run(["openssl", "x509", "-req", "-in", str(d / "csr"), "-CA", str(d / "ca"), "-CAkey", str(d / "cakey"), "-CAcreateserial", "-out", str(d / "c"), "-sha1", "-days", "3650", "-extfile", str(d / "ext")], check=True, capture_output=True)
+        return (d / "c").read_text()
+
+
+@functools.lru_cache(maxsize=None)
+def make_certificate(mode: str, host: str) -> str:
+    """A serving certificate in PEM for ``host``; see the module docstring for the modes."""
+    if mode == "sha1":
+        return _openssl_sha1(host, None)
+    if mode == "leaf-sha1":
+        return _openssl_sha1(host, _ca("test"))
+    key = _key()
+    now = datetime.datetime.now(datetime.timezone.utc)
+    start, end = _EPOCH, _EPOCH + datetime.timedelta(days=3650)
+    if mode == "expired":
+        start, end = now - datetime.timedelta(days=400), now - datetime.timedelta(days=35)
+    elif mode == "expiring":
+        start, end = now - datetime.timedelta(days=355), now + datetime.timedelta(days=10)
+    issuer_cert, issuer_key = _ca("test") if mode == "leaf" else (None, key)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(host))
+        .issuer_name(issuer_cert.subject if issuer_cert is not None else _name(host))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+    )
+    if mode in ("san", "leaf", "expired", "expiring"):
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
     elif mode == "san-ip":
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]), critical=False)
-    cert = builder.sign(key, hashes.SHA256())
-    return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+    elif mode == "wrong-san":
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName("other.example.com")]), critical=False)
+    return _pem(builder.sign(issuer_key, hashes.SHA256()))
+
+
+def _placeholder(match: re.Match) -> str:
+    b64, mode, host, ca = match.groups()
+    pem = _pem(_ca(ca)[0]) if ca else make_certificate(mode, host)
+    return base64.b64encode(pem.encode("ascii")).decode("ascii") if b64 else pem
 
 
 def _render(content: Any) -> bytes:
@@ -106,7 +174,7 @@ def _render(content: Any) -> bytes:
     if isinstance(content, (dict, list)):
         return json.dumps(content, indent=2).encode("utf-8")
     assert isinstance(content, str), f"file content must be a string, a mapping, a list or !!binary, not {type(content).__name__}"
-    return _PLACEHOLDER.sub(lambda m: make_certificate(m.group(1), m.group(2)), content).encode("utf-8")
+    return _PLACEHOLDER.sub(_placeholder, content).encode("utf-8")
 
 
 # -- matching ---------------------------------------------------------------------------------

@@ -175,3 +175,19 @@ def test_text_report_is_grouped_by_hop(report):
     assert positions == sorted(positions)
     assert "\033[" not in body
     assert body.index("--allow-privileged") < body.index("── hop to 1.16:")
+
+
+def test_cn_only_webhook_is_found_from_its_ca_bundle_alone(tmp_path):
+    """Without the captured chain (tls/), the caBundle's self-signed CN-only leaf is the serving certificate."""
+    import shutil
+
+    copy = tmp_path / "seed"
+    shutil.copytree(SEED, copy, ignore=shutil.ignore_patterns("tls"))
+    result = scan(load_inputs(copy, []), load_catalog(), ScanRequest(target=KubeVersion.parse("v1.21.14")))
+    cn = [f for f in result.findings if f.rule_id == "KUP030"]
+    assert [(f.hop, f.location.line) for f in cn] == [("1.19", 13)]
+    assert "its caBundle: a self-signed certificate" in cn[0].message
+    assert "GODEBUG=x509ignoreCN=0" in cn[0].remediation and "dropped by the next kubeadm upgrade" in cn[0].remediation
+    # The other webhook's caBundle is a CA: its leaf is said to be unchecked, not passed as clean.
+    unchecked = [f for f in result.findings if f.rule_id == "KUP090" and "validate.y.com" in f.message]
+    assert len(unchecked) == 1 and "holds a CA, not the serving certificate" in unchecked[0].message

@@ -7,6 +7,7 @@ the path does not cross it.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -23,6 +24,8 @@ class ScanOptions:
     """Choices of the user that change how checks judge."""
 
     kubelet_strategy: str = "last"  # "last": kubelets upgraded once the control plane is at the target
+    cert_expiry_days: int = 30  # a certificate expiring within this many days is reported
+    now: datetime.datetime | None = None  # the moment certificates are judged at (None: the clock)
 
 
 @dataclass(frozen=True)

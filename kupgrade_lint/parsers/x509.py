@@ -1,129 +1,159 @@
-"""Just enough of X.509 (RFC 5280) to tell whether a serving certificate has a subjectAltName.
+"""X.509 certificates (RFC 5280) as the upgrade checks need them, read with ``cryptography``.
 
-Go 1.15 stopped treating the Common Name as a host name when a certificate has no SANs
-(https://go.dev/doc/go1.15#commonname), which is what kube-apiserver 1.19 is built with.
-Only the fields needed for that are decoded: subject CN, SAN DNS names and IP addresses, validity.
+What an upgrade can break through a serving certificate: Go 1.15 stopped treating the Common
+Name as a host name when a certificate has no SANs (https://go.dev/doc/go1.15#commonname), Go
+1.18 stopped accepting SHA-1 signatures (https://go.dev/doc/go1.18#sha1), and validity and the
+chain to the caBundle matter at every release. Only public certificates are read here; a PEM
+``PRIVATE KEY`` block is never decoded.
 """
 
 from __future__ import annotations
 
 import base64
-import ipaddress
+import binascii
+import datetime
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 _PEM_RE = re.compile(r"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.S)
-_OID_CN = bytes([0x55, 0x04, 0x03])
-_OID_SAN = bytes([0x55, 0x1D, 0x11])
+# A PEM bundle larger than this is not a certificate bundle anyone serves; refuse it unread.
+MAX_PEM_BYTES = 1 << 20
+MAX_CERTIFICATES = 100
 
 
 class CertificateError(ValueError):
-    """The data is not a DER/PEM X.509 certificate this parser can read."""
+    """The data is not a DER/PEM X.509 certificate that can be read."""
 
 
 @dataclass(frozen=True)
 class Certificate:
-    """The decoded facts of one certificate."""
+    """The facts of one certificate, and the decoded object for signature checks."""
 
     common_name: str | None
     dns_names: tuple[str, ...]
     ip_addresses: tuple[str, ...]
     not_before: str
     not_after: str
+    subject: str = ""
+    issuer: str = ""
+    signature_hash: str | None = None  # "sha1", "sha256", ... (None for Ed25519 and the like)
+    is_ca: bool = False
+    raw: Any = field(default=None, compare=False, repr=False)
 
     @property
     def has_san(self) -> bool:
         return bool(self.dns_names or self.ip_addresses)
 
+    @property
+    def not_before_time(self) -> datetime.datetime:
+        return _parse_time(self.not_before)
 
-def _tlv(data: bytes, pos: int) -> tuple[int, int, int]:
-    """(tag, start of content, end of content) of the DER element at ``pos``."""
-    if pos + 2 > len(data):
-        raise CertificateError("truncated DER")
-    tag = data[pos]
-    length = data[pos + 1]
-    pos += 2
-    if length & 0x80:
-        count = length & 0x7F
-        if count == 0 or count > 4 or pos + count > len(data):
-            raise CertificateError("bad DER length")
-        length = int.from_bytes(data[pos : pos + count], "big")
-        pos += count
-    if pos + length > len(data):
-        raise CertificateError("truncated DER")
-    return tag, pos, pos + length
+    @property
+    def not_after_time(self) -> datetime.datetime:
+        return _parse_time(self.not_after)
+
+    @property
+    def self_issued(self) -> bool:
+        return self.raw is not None and self.raw.subject == self.raw.issuer
+
+    def issued(self, child: "Certificate") -> bool:
+        """True when ``child`` names this certificate's subject as issuer and its signature verifies."""
+        if self.raw is None or child.raw is None or child.raw.issuer != self.raw.subject:
+            return False
+        try:
+            child.raw.verify_directly_issued_by(self.raw)
+        except Exception:  # noqa: BLE001 - any failure (signature, unsupported key, ...) means "not issued by"
+            return False
+        return True
+
+    def covers(self, host: str) -> bool:
+        """Whether the SANs name ``host`` (RFC 6125 wildcards in the leftmost label only)."""
+        host = host.lower().rstrip(".")
+        if host in {ip.lower() for ip in self.ip_addresses}:
+            return True
+        for name in self.dns_names:
+            name = name.lower().rstrip(".")
+            if name == host:
+                return True
+            if name.startswith("*.") and "." in host and host.split(".", 1)[1] == name[2:]:
+                return True
+        return False
 
 
-def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
-    items = []
-    pos = start
-    while pos < end:
-        tag, cstart, cend = _tlv(data, pos)
-        items.append((tag, cstart, cend))
-        pos = cend
-    return items
+def _parse_time(text: str) -> datetime.datetime:
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
 
 
-def _time(data: bytes, start: int, end: int, tag: int) -> str:
-    text = data[start:end].decode("ascii", "replace")
-    if tag == 0x17 and len(text) >= 12:  # UTCTime YYMMDDHHMMSSZ
-        year = int(text[:2])
-        text = f"{1900 + year if year >= 50 else 2000 + year}{text[2:]}"
-    return f"{text[0:4]}-{text[4:6]}-{text[6:8]}T{text[8:10]}:{text[10:12]}:{text[12:14]}Z"
+def _iso(moment: datetime.datetime) -> str:
+    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_der(der: bytes) -> Certificate:
     """Decode one DER certificate."""
-    tag, start, end = _tlv(der, 0)
-    if tag != 0x30:
-        raise CertificateError("not a certificate (no outer SEQUENCE)")
-    parts = _children(der, start, end)
-    if not parts or parts[0][0] != 0x30:
-        raise CertificateError("not a certificate (no tbsCertificate)")
-    tbs = _children(der, parts[0][1], parts[0][2])
-    idx = 1 if tbs and tbs[0][0] == 0xA0 else 0  # optional explicit version
-    if len(tbs) < idx + 6:
-        raise CertificateError("tbsCertificate too short")
-    validity = _children(der, tbs[idx + 3][1], tbs[idx + 3][2])
-    not_before = _time(der, validity[0][1], validity[0][2], validity[0][0])
-    not_after = _time(der, validity[1][1], validity[1][2], validity[1][0])
-    common_name = None
-    subject = tbs[idx + 4]
-    for _, rs, re_ in _children(der, subject[1], subject[2]):
-        for _, as_, ae in _children(der, rs, re_):
-            attr = _children(der, as_, ae)
-            if len(attr) == 2 and der[attr[0][1] : attr[0][2]] == _OID_CN:
-                common_name = der[attr[1][1] : attr[1][2]].decode("utf-8", "replace")
-    dns: list[str] = []
-    ips: list[str] = []
-    for tag, cstart, cend in tbs[idx + 6 :]:
-        if tag != 0xA3:
-            continue
-        (_, es, ee), = _children(der, cstart, cend)[:1] or [(0, 0, 0)]
-        for _, xs, xe in _children(der, es, ee):
-            ext = _children(der, xs, xe)
-            if not ext or der[ext[0][1] : ext[0][2]] != _OID_SAN:
-                continue
-            _, vs, ve = ext[-1]  # extnValue OCTET STRING
-            _, ss, se = _tlv(der, vs)
-            for gtag, gs, ge in _children(der, ss, se):
-                value = der[gs:ge]
-                if gtag == 0x82:
-                    dns.append(value.decode("ascii", "replace"))
-                elif gtag == 0x87 and len(value) in (4, 16):
-                    ips.append(str(ipaddress.ip_address(value)))
-    return Certificate(common_name, tuple(dns), tuple(ips), not_before, not_after)
+    from cryptography import x509
+    from cryptography.x509.oid import ExtensionOID, NameOID
+
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        cns = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        common_name = str(cns[0].value) if cns else None
+        dns: tuple[str, ...] = ()
+        ips: tuple[str, ...] = ()
+        try:
+            san = cert.extensions.get_extension_for_oid(ExtensionOID.SUBJECT_ALTERNATIVE_NAME).value
+            dns = tuple(str(n) for n in san.get_values_for_type(x509.DNSName))
+            ips = tuple(str(n) for n in san.get_values_for_type(x509.IPAddress))
+        except x509.ExtensionNotFound:
+            pass
+        try:
+            is_ca = bool(cert.extensions.get_extension_for_oid(ExtensionOID.BASIC_CONSTRAINTS).value.ca)
+        except x509.ExtensionNotFound:
+            is_ca = False
+        algorithm = cert.signature_hash_algorithm
+        return Certificate(
+            common_name=common_name,
+            dns_names=dns,
+            ip_addresses=ips,
+            not_before=_iso(cert.not_valid_before_utc),
+            not_after=_iso(cert.not_valid_after_utc),
+            subject=cert.subject.rfc4514_string(),
+            issuer=cert.issuer.rfc4514_string(),
+            signature_hash=algorithm.name if algorithm is not None else None,
+            is_ca=is_ca,
+            raw=cert,
+        )
+    except CertificateError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - cryptography raises ValueError and others for malformed DER
+        raise CertificateError(f"not a readable X.509 certificate ({type(exc).__name__})") from None
 
 
 def parse_pem_chain(text: str) -> list[Certificate]:
-    """Every certificate of a PEM bundle, leaf first as servers present them."""
+    """Every certificate of a PEM bundle, in order (leaf first, as servers present them)."""
+    if len(text) > MAX_PEM_BYTES:
+        raise CertificateError(f"PEM bundle larger than {MAX_PEM_BYTES} bytes")
+    blocks = _PEM_RE.findall(text)
+    if not blocks:
+        raise CertificateError("no PEM CERTIFICATE block")
+    if len(blocks) > MAX_CERTIFICATES:
+        raise CertificateError(f"more than {MAX_CERTIFICATES} certificates in one PEM bundle")
     certs = []
-    for block in _PEM_RE.findall(text):
+    for block in blocks:
         try:
             der = base64.b64decode("".join(block.split()), validate=True)
-        except ValueError as exc:
-            raise CertificateError(f"bad base64 in PEM: {exc}") from None
+        except (binascii.Error, ValueError):
+            raise CertificateError("bad base64 in a PEM CERTIFICATE block") from None
         certs.append(parse_der(der))
-    if not certs:
-        raise CertificateError("no PEM CERTIFICATE block")
     return certs
+
+
+def parse_ca_bundle(value: str) -> list[Certificate]:
+    """The certificates of a webhook's or APIService's ``caBundle`` (base64 of PEM, as the API stores it)."""
+    if len(value) > MAX_PEM_BYTES * 2:
+        raise CertificateError("caBundle larger than the limit")
+    try:
+        text = base64.b64decode("".join(value.split()), validate=True).decode("ascii", "replace")
+    except (binascii.Error, ValueError):
+        raise CertificateError("caBundle is not base64") from None
+    return parse_pem_chain(text)
