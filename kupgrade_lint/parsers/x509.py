@@ -61,11 +61,7 @@ class Certificate:
         """True when ``child`` names this certificate's subject as issuer and its signature verifies."""
         if self.raw is None or child.raw is None or child.raw.issuer != self.raw.subject:
             return False
-        try:
-            child.raw.verify_directly_issued_by(self.raw)
-        except Exception:  # noqa: BLE001 - any failure (signature, unsupported key, ...) means "not issued by"
-            return False
-        return True
+        return _signature_verifies(self.raw, child.raw)
 
     def covers(self, host: str) -> bool:
         """Whether the SANs name ``host`` (RFC 6125 wildcards in the leftmost label only)."""
@@ -79,6 +75,39 @@ class Certificate:
             if name.startswith("*.") and "." in host and host.split(".", 1)[1] == name[2:]:
                 return True
         return False
+
+
+def _signature_verifies(parent: Any, child: Any) -> bool:
+    """Whether ``parent``'s key made ``child``'s signature, SHA-1 included.
+
+    ``verify_directly_issued_by`` refuses SHA-1 ("Unsupported signature algorithm"), but a SHA-1
+    chain must still be recognised as a chain so that its SHA-1 link can be reported; the
+    RSA PKCS#1 v1.5 and ECDSA cases are then checked with the public key directly.
+    """
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        child.verify_directly_issued_by(parent)
+        return True
+    except ValueError:
+        pass  # an algorithm that method does not take; try the key itself below
+    except (InvalidSignature, TypeError):
+        return False
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+    key, algorithm = parent.public_key(), child.signature_hash_algorithm
+    if algorithm is None:
+        return False
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(child.signature, child.tbs_certificate_bytes, padding.PKCS1v15(), algorithm)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(child.signature, child.tbs_certificate_bytes, ec.ECDSA(algorithm))
+        else:
+            return False
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
 
 
 def _parse_time(text: str) -> datetime.datetime:
