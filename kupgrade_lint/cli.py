@@ -105,6 +105,10 @@ def scan(
     generate_baseline: Optional[Path] = typer.Option(None, "--generate-baseline", help="Record the current findings as a baseline file."),
     color: ColorMode = typer.Option(ColorMode.auto, "--color", help="Colour in the text report."),
     cert_expiry_days: int = typer.Option(30, "--cert-expiry-days", min=0, max=3650, help="Report serving certificates that expire within this many days."),
+    check_registry: bool = typer.Option(False, "--check-registry", help="Ask the registries the cluster pulls from for every image of every hop (Registry API v2 HEAD, with the nodes' architectures)."),
+    registry_config: Optional[Path] = typer.Option(None, "--registry-config", help="Docker config.json with registry credentials [default: $DOCKER_CONFIG/config.json or ~/.docker/config.json]."),
+    registry_ca_file: Optional[Path] = typer.Option(None, "--registry-ca-file", help="CA bundle to verify the registries with, instead of the system CAs."),
+    insecure_registry: bool = typer.Option(False, "--insecure-registry", help="Talk plain http to the registries (only when they really are plain http)."),
 ) -> None:
     """Report what breaks at each hop of the upgrade to --target.
 
@@ -114,7 +118,7 @@ def scan(
     from kupgrade_lint.catalog import load_catalog
     from kupgrade_lint.checks import ScanOptions
     from kupgrade_lint.config import load_config
-    from kupgrade_lint.engine import ScanRequest, scan as run_scan
+    from kupgrade_lint.engine import ScanRequest, judge, prepare
     from kupgrade_lint.reporters import RENDERERS
     from kupgrade_lint.snapshot.loader import load_inputs
     from kupgrade_lint.suppress import apply_suppressions, read_baseline, write_baseline
@@ -140,7 +144,10 @@ def scan(
             snapshot = Path(live_dir.name)
             _collect_cluster_into(snapshot, kubeconfig, context, node_snapshots)
         inputs = load_inputs(snapshot, manifests, audit_logs=audit_logs)
-        report = run_scan(inputs, catalog, request)
+        prepared = prepare(inputs, catalog, request)
+        if check_registry:
+            _ask_registries(prepared, registry_config, registry_ca_file, insecure_registry)
+        report = judge(prepared)
         report = apply_suppressions(report, inputs, config.suppress, read_baseline(baseline) if baseline else None)
         if generate_baseline is not None:
             write_baseline(report, generate_baseline)
@@ -154,6 +161,24 @@ def scan(
             live_dir.cleanup()
     _write(RENDERERS[output.value], report, output_file, color)
     raise typer.Exit(int(exit_code_for(report, fail_on)))
+
+
+def _ask_registries(ctx, registry_config: Optional[Path], ca_file: Optional[Path], insecure_http: bool) -> None:
+    """``--check-registry``: ask each registry for the images the path needs and add the answers to the snapshot."""
+    from kupgrade_lint.collectors.docker_config import load_docker_config
+    from kupgrade_lint.collectors.registry import check_images
+    from kupgrade_lint.engine import required_images
+    from kupgrade_lint.snapshot.loader import load_registry_answers
+
+    docker_config = load_docker_config(registry_config)
+    images = sorted({str(image) for _, hop_list in required_images(ctx) for image in hop_list if image.tag and not image.digest})
+    with tempfile.TemporaryDirectory(prefix="kupgrade-registry-") as tmp:
+        summary = check_images(
+            Path(tmp), images, platforms=bool(ctx.facts.platforms), insecure_http=insecure_http,
+            ca_file=str(ca_file) if ca_file else None, credentials_for=docker_config.credentials_for if docker_config else None,
+        )
+        load_registry_answers(Path(tmp), ctx.snapshot)
+    typer.echo(f"kupgrade-lint: asked the registries for {summary.resources_listed} of {len(images)} image(s); {len(summary.errors)} could not be asked", err=True)
 
 
 collect_app = typer.Typer(help="Write a snapshot (directory or .tar.gz) from a live cluster or from a node.", no_args_is_help=False)
@@ -309,6 +334,52 @@ def rules_command(
         catalog = load_catalog(catalog_files)
         minor = KubeVersion.parse(version).minor_string if version else None
         text = render_catalog(catalog, [k.value for k in kind], minor, output.value)
+    except KupgradeError as exc:
+        _fail(str(exc))
+    sys.stdout.write(text)
+
+
+class ImagesFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class MirrorTool(str, Enum):
+    skopeo = "skopeo"
+    crane = "crane"
+
+
+@app.command("images")
+def images_command(
+    target: str = typer.Option(..., "--target", "-t", help="Version to upgrade to: a minor (1.21) or a patch (v1.21.14)."),
+    snapshot: Optional[Path] = typer.Option(None, "--snapshot", "-s", help="Snapshot directory or .tar.gz: its version, imageRepository and nodes' pause images."),
+    current: Optional[str] = typer.Option(None, "--current", help="Current version (default: detected from the snapshot)."),
+    image_repository: Optional[str] = typer.Option(None, "--image-repository", help="The cluster's kubeadm imageRepository (default: the snapshot's, else kubeadm's)."),
+    output: ImagesFormat = typer.Option(ImagesFormat.text, "--output", "-o", help="Listing format."),
+    mirror_script: bool = typer.Option(False, "--mirror-script", help="Print a shell script that copies every image from upstream into the registry."),
+    tool: MirrorTool = typer.Option(MirrorTool.skopeo, "--tool", help="Copy command of the mirror script."),
+    source: Optional[str] = typer.Option(None, "--source-repository", help="Copy from this mirror of registry.k8s.io instead."),
+) -> None:
+    """List the images every hop pulls, or print the commands that mirror them."""
+    import dataclasses
+
+    from kupgrade_lint.catalog import load_catalog
+    from kupgrade_lint.engine import ScanRequest, prepare, required_images
+    from kupgrade_lint.image_listing import render_images
+    from kupgrade_lint.snapshot.loader import load_inputs
+    from kupgrade_lint.snapshot.model import Snapshot
+    from kupgrade_lint.versions import KubeVersion
+
+    try:
+        if snapshot is None and current is None:
+            raise UsageError("give --snapshot (to read the cluster) or --current (the version it runs)")
+        catalog = load_catalog()
+        request = ScanRequest(target=KubeVersion.parse(target), current=KubeVersion.parse(current) if current else None)
+        inputs = load_inputs(snapshot, []) if snapshot is not None else Snapshot()
+        ctx = prepare(inputs, catalog, request)
+        if image_repository:
+            ctx = dataclasses.replace(ctx, facts=dataclasses.replace(ctx.facts, image_repository=image_repository.rstrip("/")))
+        text = render_images(required_images(ctx), tool.value if mirror_script else output.value, source=source)
     except KupgradeError as exc:
         _fail(str(exc))
     sys.stdout.write(text)

@@ -11,7 +11,7 @@ from kupgrade_lint.cluster_facts import read_cluster_facts
 from kupgrade_lint.component_config import ComponentConfig
 from kupgrade_lint.errors import CatalogError
 from kupgrade_lint.findings import Finding, HopReport, Location, Report, RuleInfo, Severity
-from kupgrade_lint.images import hop_images
+from kupgrade_lint.images import ImageRef, hop_images
 from kupgrade_lint.snapshot.model import InputProblem, Snapshot
 from kupgrade_lint.versions import Hop, KubeVersion, upgrade_path
 
@@ -62,14 +62,29 @@ def _problem_candidate(problem: InputProblem) -> Candidate:
     return Candidate(None, f"{location.describe()}: {problem.message}", location)
 
 
-def scan(snapshot: Snapshot, catalog: Catalog, request: ScanRequest) -> Report:
-    """Judge the snapshot for every hop from the current version to the target."""
-    checks = load_checks()
+def prepare(snapshot: Snapshot, catalog: Catalog, request: ScanRequest) -> CheckContext:
+    """Read the settings and cluster facts once and plan the path: what every check reads."""
     config = ComponentConfig(snapshot)
     facts = read_cluster_facts(snapshot, config)
     current = request.current or facts.detect_current()[0]
     hops = tuple(upgrade_path(current, request.target, catalog.last_patch))
-    ctx = CheckContext(snapshot, catalog, config, facts, current, hops, request.options)
+    return CheckContext(snapshot, catalog, config, facts, current, hops, request.options)
+
+
+def required_images(ctx: CheckContext) -> list[tuple[Hop, list[ImageRef]]]:
+    """The images each hop of the planned path needs (the first hop also the nodes' configured pause images)."""
+    return [(hop, hop_images(ctx.catalog, ctx.facts, hop, first=hop is ctx.hops[0])) for hop in ctx.hops]
+
+
+def scan(snapshot: Snapshot, catalog: Catalog, request: ScanRequest) -> Report:
+    """Judge the snapshot for every hop from the current version to the target."""
+    return judge(prepare(snapshot, catalog, request))
+
+
+def judge(ctx: CheckContext) -> Report:
+    """Run every rule's check on a prepared context and build the report."""
+    checks = load_checks()
+    snapshot, catalog, config, facts, current, hops = ctx.snapshot, ctx.catalog, ctx.config, ctx.facts, ctx.current, ctx.hops
 
     input_rules = catalog.rule_by_check(INPUT_PROBLEMS_CHECK)
     if len(input_rules) != 1:
@@ -104,7 +119,7 @@ def scan(snapshot: Snapshot, catalog: Catalog, request: ScanRequest) -> Report:
         findings.add(_finding(input_rule, _problem_candidate(problem), None))
 
     hop_reports = tuple(
-        HopReport(str(h.source), str(h.dest), h.minor, tuple(str(i) for i in hop_images(catalog, facts, h))) for h in hops
+        HopReport(str(h.source), str(h.dest), h.minor, tuple(str(i) for i in images)) for h, images in required_images(ctx)
     )
     rules = tuple(
         RuleInfo(r.id, r.name, r.category, Severity(r.severity), r.summary, r.remediation, r.help_uri, r.breaks_in)

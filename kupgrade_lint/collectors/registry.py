@@ -57,6 +57,17 @@ PAGE_SIZE = 1000
 # A registry whose Link headers never end is broken; stop rather than loop.
 MAX_PAGES = 1000
 MAX_REDIRECTS = 5
+# A manifest or image config is a few KiB; anything this large is not one.
+MAX_DOCUMENT = 4 << 20
+# Every manifest media type kubeadm's images come as: OCI index and manifest, Docker manifest list and schema 2.
+MANIFEST_ACCEPT = ", ".join(
+    (
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    )
+)
 
 # The reference grammar of distribution (reference/regexp.go): a host with an optional port,
 # then lowercase path components.
@@ -176,13 +187,13 @@ class _RegistryClient:
 
     # -- single requests -------------------------------------------------------------------
 
-    def _get(self, url: str, authorization: str | None) -> urllib3.BaseHTTPResponse:
+    def _get(self, url: str, authorization: str | None, *, method: str = "GET", accept: str = "application/json") -> urllib3.BaseHTTPResponse:
         """GET ``url``, following redirects (registry.k8s.io redirects every request to a mirror).
 
         Credentials go only to the origin they were meant for, never along a redirect elsewhere.
         """
         for _hop in range(MAX_REDIRECTS + 1):
-            response = self._get_once(url, authorization)
+            response = self._get_once(url, authorization, method=method, accept=accept)
             location = response.headers.get("Location")
             if response.status not in (301, 302, 303, 307, 308) or not location:
                 return response
@@ -194,9 +205,9 @@ class _RegistryClient:
             url = next_url
         raise RegistryError(f"more than {MAX_REDIRECTS} redirects")
 
-    def _get_once(self, url: str, authorization: str | None) -> urllib3.BaseHTTPResponse:
-        """One GET with retries of connection failures, timeouts, 429 and 5xx."""
-        headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+    def _get_once(self, url: str, authorization: str | None, *, method: str = "GET", accept: str = "application/json") -> urllib3.BaseHTTPResponse:
+        """One GET (or HEAD) with retries of connection failures, timeouts, 429 and 5xx."""
+        headers = {"Accept": accept, "User-Agent": USER_AGENT}
         if authorization:
             headers["Authorization"] = authorization
         retry = kubeapi.DEFAULT_RETRY
@@ -205,7 +216,7 @@ class _RegistryClient:
             retry_after: float | None = None
             try:
                 response = self._pool.request(
-                    "GET", url, headers=headers, timeout=self._timeout, retries=False, redirect=False, preload_content=True
+                    method, url, headers=headers, timeout=self._timeout, retries=False, redirect=False, preload_content=True
                 )
             except urllib3.exceptions.SSLError as exc:
                 # Certificate problems do not pass by themselves.
@@ -229,9 +240,9 @@ class _RegistryClient:
             return
         raise RegistryError(f"not a Docker Registry v2 API: {_describe(response)}", status=response.status)
 
-    def _authorized_get(self, url: str, auth: list[str | None]) -> urllib3.BaseHTTPResponse:
+    def _authorized_get(self, url: str, auth: list[str | None], *, method: str = "GET", accept: str = "application/json") -> urllib3.BaseHTTPResponse:
         """GET ``url``; on a 401 answer its challenge once and ask again. ``auth`` carries the header across pages."""
-        response = self._get(url, auth[0])
+        response = self._get(url, auth[0], method=method, accept=accept)
         if response.status != 401:
             return response
         challenge = _parse_challenge(response.headers.getlist("WWW-Authenticate"))
@@ -244,7 +255,7 @@ class _RegistryClient:
             auth[0] = _basic(self._credentials)
         else:
             auth[0] = f"Bearer {self._token(params)}"
-        response = self._get(url, auth[0])
+        response = self._get(url, auth[0], method=method, accept=accept)
         if response.status == 401:
             hint = "the credentials were not accepted" if self._credentials else "the registry wants a username and password"
             raise RegistryError(f"{_describe(response)}; {hint}", status=401)
@@ -311,6 +322,127 @@ class _RegistryClient:
                 raise RegistryError("the registry's next-page link repeats a page already read")
             url = next_url
         raise RegistryError(f"more than {MAX_PAGES} pages of tags; gave up")
+
+
+    # -- manifests --------------------------------------------------------------------------
+
+    def manifest(self, name: str, tag: str, *, platforms: bool, auth: list[str | None]) -> dict:
+        """What the registry answers for ``name:tag``: found or not, its media type and (when asked) its platforms.
+
+        ``HEAD /v2/<name>/manifests/<tag>`` with every manifest media type in Accept says whether
+        it exists (https://distribution.github.io/distribution/spec/api/#existing-manifests); the
+        platforms come from the index (OCI image index, Docker manifest list) or, for a single
+        manifest, from its config blob.
+        """
+        url = f"{self.origin}/v2/{name}/manifests/{tag}"
+        response = self._authorized_get(url, auth, method="HEAD", accept=MANIFEST_ACCEPT)
+        if response.status == 404:
+            return {"found": False}
+        if response.status != 200:
+            raise RegistryError(_describe(response), status=response.status)
+        media_type = (response.headers.get("Content-Type") or "").split(";")[0].strip()
+        answer: dict = {"found": True, "media_type": media_type or None, "digest": response.headers.get("Docker-Content-Digest")}
+        if platforms:
+            answer["platforms"] = self._platforms(name, url, auth)
+        return answer
+
+    def _platforms(self, name: str, url: str, auth: list[str | None]) -> list[str]:
+        response = self._authorized_get(url, auth, accept=MANIFEST_ACCEPT)
+        if response.status != 200:
+            raise RegistryError(_describe(response), status=response.status)
+        body = _json_object(response.data, "manifest")
+        if isinstance(body.get("manifests"), list):
+            found = set()
+            for entry in body["manifests"]:
+                platform = entry.get("platform") if isinstance(entry, dict) else None
+                if isinstance(platform, dict) and platform.get("architecture"):
+                    found.add(f"{platform.get('os', 'linux')}/{platform['architecture']}")
+            return sorted(found)
+        config = body.get("config")
+        digest = config.get("digest") if isinstance(config, dict) else None
+        if not isinstance(digest, str) or not digest.startswith("sha256:"):
+            raise RegistryError("the manifest names no config blob")
+        blob = self._authorized_get(f"{self.origin}/v2/{name}/blobs/{digest}", auth, accept="application/json")
+        if blob.status != 200:
+            raise RegistryError(f"config blob {digest}: {_describe(blob)}", status=blob.status)
+        image = _json_object(blob.data, "image config")
+        arch = image.get("architecture")
+        return [f"{image.get('os', 'linux')}/{arch}"] if isinstance(arch, str) and arch else []
+
+
+def _json_object(data: bytes | None, what: str) -> dict:
+    if data is not None and len(data) > MAX_DOCUMENT:
+        raise RegistryError(f"the {what} is larger than {MAX_DOCUMENT} bytes")
+    try:
+        body = json.loads(data or b"")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        raise RegistryError(f"not a {what} ({len(data or b'')} bytes of something else)")
+    return body
+
+
+def check_images(
+    out_dir: Path,
+    images: Sequence[str],
+    *,
+    platforms: bool,
+    insecure_http: bool = False,
+    ca_file: str | None = None,
+    credentials_for=None,
+    timeout: float = 30.0,
+) -> CollectSummary:
+    """Ask each image's registry whether it holds the manifest; write ``registry/<name>/manifests.json``.
+
+    ``images`` are full references ``host/path:tag``; ``credentials_for(host)`` gives the
+    (user, password) for a registry or None. Nothing is judged here: the answers are recorded,
+    and every failure to ask becomes a ``collection_errors`` entry naming the registry.
+    """
+    out_dir = Path(out_dir)
+    tally = Tally()
+    by_host: dict[str, list[tuple[str, str]]] = {}
+    for reference in dict.fromkeys(images):
+        name, _, tag = reference.rpartition(":")
+        host, _, path = name.partition("/")
+        by_host.setdefault(host, []).append((path, tag))
+    for host, wanted in sorted(by_host.items()):
+        try:
+            creds = credentials_for(host) if credentials_for else None
+        except RegistryError as exc:
+            tally.error(f"find credentials for the image registry {host}", str(exc))
+            continue
+        client = _RegistryClient(host, insecure_http=insecure_http, ca_file=ca_file, credentials=creds, timeout=timeout)
+        try:
+            client.ping()
+        except RegistryError as exc:
+            tally.error(f"reach the image registry {host} (GET {client.origin}/v2/)", str(exc))
+            continue
+        (out_dir / "registry" / host).mkdir(parents=True, exist_ok=True)
+        answers: dict[str, dict[str, dict]] = {}
+        auth_by_repository: dict[str, list[str | None]] = {}
+        refused: str | None = None
+        for path, tag in wanted:
+            auth = auth_by_repository.setdefault(path, [None])  # a Bearer token is scoped to one repository
+            if refused is not None:
+                # The credentials will not do for the other images either: said once, recorded for each.
+                answers.setdefault(path, {})[tag] = {"error": refused}
+                continue
+            try:
+                answers.setdefault(path, {})[tag] = client.manifest(path, tag, platforms=platforms, auth=auth)
+                tally.add(resources=1)
+            except RegistryError as exc:
+                tally.error(f"ask {host} for the manifest {path}:{tag} (HEAD {client.origin}/v2/{path}/manifests/{tag})", str(exc))
+                answers.setdefault(path, {})[tag] = {"error": str(exc)}
+                if exc.status == 401:
+                    refused = f"not asked: {host} refused the credentials for {path}:{tag}"
+        for path, tags in answers.items():
+            target = out_dir.joinpath("registry", host, *path.split("/"), "manifests.json")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps({"name": path, "manifests": tags}, sort_keys=True) + "\n", encoding="utf-8")
+            tally.add(objects=1)
+    summary = tally.summary()
+    write_metadata(out_dir, errors=summary.errors, merge_existing=True)
+    return summary
 
 
 def _parse_challenge(values: list[str]) -> tuple[str, dict[str, str]] | None:

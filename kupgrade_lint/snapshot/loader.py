@@ -128,8 +128,11 @@ def _load_snapshot_dir(root: Path, result: Snapshot) -> None:
             result.registry_hosts.add(host.name)
         for file in _files(registry):
             display = file.relative_to(root).as_posix()
+            if file.name == "manifests.json":
+                _load_manifest_answers(file, display, registry, result)
+                continue
             if file.name != "tags.json":
-                result.problems.append(InputProblem(display, "registry/ holds only <image name>/tags.json files; ignored"))
+                result.problems.append(InputProblem(display, "registry/ holds only <image name>/tags.json and manifests.json files; ignored"))
                 continue
             text = _read_text(file, display, result)
             if text is None:
@@ -159,6 +162,39 @@ def _load_snapshot_dir(root: Path, result: Snapshot) -> None:
         text = _read_text(file, display, result)
         if text is not None:
             result.metrics[file.stem] = text
+
+
+def _load_manifest_answers(file: Path, display: str, registry: Path, result: Snapshot) -> None:
+    """``manifests.json``: what the registry answered for each tag asked (``scan --check-registry``)."""
+    text = _read_text(file, display, result)
+    if text is None:
+        return
+    try:
+        data = json.loads(text)
+        manifests = data.get("manifests")
+        if not isinstance(manifests, dict) or not all(isinstance(v, dict) for v in manifests.values()):
+            raise ValueError("'manifests' is not a mapping of tag to answer")
+    except (ValueError, AttributeError) as exc:
+        result.problems.append(InputProblem(display, f"not a registry manifests record: {exc}"))
+        return
+    name = file.parent.relative_to(registry).as_posix()
+    result.registry_manifests.setdefault(name, {}).update({str(tag): answer for tag, answer in manifests.items()})
+
+
+def load_registry_answers(root: Path, result: Snapshot) -> None:
+    """Add the registry answers a collector wrote below ``root`` (a scratch directory) to a loaded snapshot."""
+    registry = root / "registry"
+    for host in sorted(p for p in registry.iterdir() if p.is_dir()) if registry.is_dir() else []:
+        result.registry_hosts.add(host.name)
+    for file in _files(registry):
+        if file.name == "manifests.json":
+            _load_manifest_answers(file, file.relative_to(root).as_posix(), registry, result)
+    metadata = root / METADATA_FILE
+    errors = json.loads(metadata.read_text(encoding="utf-8")).get("collection_errors") if metadata.is_file() else None
+    if errors:
+        if not isinstance(result.metadata, dict):
+            result.metadata = {}
+        result.metadata["collection_errors"] = list(result.metadata.get("collection_errors") or []) + list(errors)
 
 
 def _files(directory: Path) -> list[Path]:

@@ -117,6 +117,8 @@ class Snapshot:
     node_files: dict[str, dict[str, NodeFile]] = field(default_factory=dict)
     registry: dict[str, frozenset[str]] = field(default_factory=dict)
     registry_hosts: set[str] = field(default_factory=set)
+    # name -> tag -> what the registry answered for that manifest (registry/<name>/manifests.json)
+    registry_manifests: dict[str, dict[str, dict]] = field(default_factory=dict)
     tls: dict[str, tuple[str, str]] = field(default_factory=dict)
     metrics: dict[str, str] = field(default_factory=dict)
     audit_logs: dict[str, tuple[str, str]] = field(default_factory=dict)
