@@ -32,10 +32,25 @@ app = typer.Typer(
 )
 
 
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"kupgrade-lint {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """Tell, before you start, everything that will break when you upgrade a kubeadm cluster, hop by hop."""
+
+
 class OutputFormat(str, Enum):
     text = "text"
     json = "json"
     sarif = "sarif"
+    markdown = "markdown"
+    junit = "junit"
 
 
 class FailOn(str, Enum):
@@ -383,6 +398,79 @@ def images_command(
     except KupgradeError as exc:
         _fail(str(exc))
     sys.stdout.write(text)
+
+
+class ReviewFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command("diff")
+def diff_command(
+    old: Path = typer.Argument(..., help="The JSON report before the change (scan -o json)."),
+    new: Path = typer.Argument(..., help="The JSON report after the change."),
+    output: ReviewFormat = typer.Option(ReviewFormat.text, "--output", "-o", help="Format."),
+    fail_on_new: bool = typer.Option(False, "--fail-on-new", help="Exit 1 when the change introduces an error."),
+) -> None:
+    """Show what a change fixed, introduced and left, per hop, between two JSON reports."""
+    from kupgrade_lint.report_diff import diff_reports, render_diff
+    from kupgrade_lint.report_files import read_report
+
+    try:
+        result = diff_reports(read_report(old), read_report(new))
+    except KupgradeError as exc:
+        _fail(str(exc))
+    _emit(render_diff(result, output.value))
+    if fail_on_new and any(f["severity"] == "error" for f in result.introduced):
+        raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+report_app = typer.Typer(help="Work with JSON reports: merge many clusters' reports into one fleet summary.", no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("merge")
+def report_merge_command(
+    reports: List[Path] = typer.Argument(..., help="JSON reports (scan -o json), one per cluster; each is named after its file."),
+    output: ReviewFormat = typer.Option(ReviewFormat.text, "--output", "-o", help="Format."),
+) -> None:
+    """One fleet summary: per cluster and per hop, blockers, warnings and what was not checked."""
+    from kupgrade_lint.fleet import render_fleet, summarize
+    from kupgrade_lint.report_files import read_report
+
+    try:
+        clusters = summarize([read_report(p) for p in reports])
+    except KupgradeError as exc:
+        _fail(str(exc))
+    _emit(render_fleet(clusters, output.value))
+
+
+schema_app = typer.Typer(help="Print the published JSON Schemas.", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+
+
+@schema_app.command("report")
+def schema_report_command() -> None:
+    """The JSON Schema of `scan -o json` reports (format_version 1)."""
+    from kupgrade_lint.report_files import report_schema_text
+
+    _emit(report_schema_text())
+
+
+def _emit(text: str) -> None:
+    """Write a finished text to stdout; a closed pipe or a full disk ends quietly with the usual codes."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (| head): nothing more can be said there.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(int(ExitCode.CLEAN))
+    except OSError as exc:
+        _fail(f"cannot write to stdout: {exc.strerror or exc}")
 
 
 @app.command("version")

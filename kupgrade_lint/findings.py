@@ -44,6 +44,13 @@ CATEGORIES = (
 )
 
 
+def fingerprint_of(rule_id: str, hop: str | None, node: str | None, file: str | None, kind: str | None,
+                   namespace: str | None, name: str | None, field: str | None, message: str) -> str:
+    """The one definition of a finding's fingerprint (also used on findings read back from a JSON report)."""
+    parts = [rule_id, hop or "", node or "", file or "", kind or "", namespace or "", name or "", field or "", message]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:20]
+
+
 @dataclass(frozen=True)
 class Location:
     """Where a finding points: a file line (optionally on a node) and/or a cluster object.
@@ -106,10 +113,9 @@ class Finding:
 
     @property
     def fingerprint(self) -> str:
-        """A stable id that survives line moves: rule, hop, place and message (for baselines and SARIF)."""
+        """A stable id that survives line moves: rule, hop, place and message (for baselines, SARIF and report diffs)."""
         loc = self.location
-        parts = [self.rule_id, self.hop or "", loc.node or "", loc.file or "", loc.kind or "", loc.namespace or "", loc.name or "", loc.field or "", self.message]
-        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:20]
+        return fingerprint_of(self.rule_id, self.hop, loc.node, loc.file, loc.kind, loc.namespace, loc.name, loc.field, self.message)
 
     def sort_key(self) -> tuple:
         hop_key = minor_key(self.hop) if self.hop else (0, 0)
@@ -156,3 +162,16 @@ class Report:
     @property
     def active_findings(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.suppressed_by is None)
+
+
+def summary_counts(report: Report) -> dict[str, int]:
+    """Active findings by severity, suppressed ones, and inputs that could not be checked (hop None)."""
+    counts = {"error": 0, "warning": 0, "info": 0, "suppressed": 0, "not_checked": 0}
+    for f in report.findings:
+        if f.suppressed_by:
+            counts["suppressed"] += 1
+            continue
+        counts[f.severity.value] += 1
+        if f.hop is None:
+            counts["not_checked"] += 1
+    return counts

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable, TextIO
 
 from kupgrade_lint.findings import Report
-from kupgrade_lint.reporters import json_report, sarif, text
+from kupgrade_lint.reporters import json_report, junit, markdown, sarif, text
 
 Renderer = Callable[[Report, TextIO, bool], None]
 
@@ -13,4 +13,6 @@ RENDERERS: dict[str, Renderer] = {
     "text": text.render,
     "json": json_report.render,
     "sarif": sarif.render,
+    "markdown": markdown.render,
+    "junit": junit.render,
 }

@@ -38,6 +38,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         "confidence": finding.confidence,
         "suppressed": finding.suppressed_by is not None,
         "suppressed_by": finding.suppressed_by,
+        "fingerprint": finding.fingerprint,
     }
 
 
