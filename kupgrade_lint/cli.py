@@ -94,8 +94,81 @@ def _write(render, report: Report, output_file: Optional[Path], color: ColorMode
         except OSError as exc:
             _fail(f"{output_file}: cannot write the report: {exc.strerror}")
         return
-    use_color = color is ColorMode.always or (color is ColorMode.auto and sys.stdout.isatty())
-    render(report, sys.stdout, use_color)
+    render(report, _stdout_for(render), _use_color(color, sys.stdout))
+
+
+def _use_color(color: ColorMode, stream) -> bool:
+    """``--color auto``: only on a terminal, and not when NO_COLOR is set (https://no-color.org) or TERM=dumb."""
+    import os
+
+    if color is ColorMode.always:
+        return True
+    if color is ColorMode.never or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return stream.isatty()
+
+
+_ASCII = str.maketrans({"→": "->", "─": "-", "—": "-", "–": "-", "…": "...", "•": "*", "≥": ">=", "≤": "<=", "×": "x"})
+
+
+class _AsciiStream:
+    """A stdout that cannot encode UTF-8 (PYTHONIOENCODING=ascii, a C locale): arrows and rules in ASCII, the rest escaped."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self._encoding = stream.encoding or "ascii"
+
+    def write(self, text: str) -> int:
+        text = text.translate(_ASCII).encode(self._encoding, "backslashreplace").decode(self._encoding)
+        return self._stream.write(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+
+def _stdout_for(render):
+    """stdout as the format needs it when the terminal's encoding is not UTF-8.
+
+    JSON, SARIF and JUnit XML are UTF-8 by definition (RFC 8259; the XML declaration says so), so
+    they go to the byte stream as UTF-8 whatever the locale; text and markdown are for people
+    and are written in ASCII there.
+    """
+    import codecs
+
+    stream = sys.stdout
+    try:
+        utf = codecs.lookup(stream.encoding or "").name.startswith("utf")
+    except LookupError:
+        utf = False
+    if utf:
+        return stream
+    from kupgrade_lint.reporters import RENDERERS
+
+    machine = {RENDERERS[name] for name in ("json", "sarif", "junit")}
+    if render in machine and hasattr(stream, "buffer"):
+        stream.flush()
+        return _Utf8Stream(stream)
+    return _AsciiStream(stream)
+
+
+class _Utf8Stream:
+    """Text written as UTF-8 bytes to a stream's buffer (which stays open: it is stdout's)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.buffer.write(text.encode("utf-8"))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.buffer.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
 
 
 @app.command()

@@ -155,3 +155,43 @@ def test_collect_node_refuses_a_non_empty_directory_and_writes_an_archive(tmp_pa
     assert done.exit_code == 0 and done.stdout.strip() == str(archive) and archive.stat().st_size > 0
     scanned = run("scan", "--snapshot", str(archive), "--current", "v1.14.5", "--target", "1.15", "-o", "json")
     assert any(f["rule_id"] == "KUP010" and f["location"]["node"] == "master-1" for f in json.loads(scanned.stdout)["findings"])
+
+
+def _subprocess_scan(*args: str, env_extra: dict) -> subprocess.CompletedProcess:
+    import os
+
+    env = dict(os.environ, **env_extra)
+    return subprocess.run([sys.executable, "-m", "kupgrade_lint", "scan", "--snapshot", str(SEED), "--target", "v1.21.14", *args], capture_output=True, env=env, timeout=300)
+
+
+def test_an_ascii_stdout_gets_ascii_text_and_utf8_json():
+    text = _subprocess_scan(env_extra={"PYTHONIOENCODING": "ascii"})
+    assert text.returncode == 1, text.stderr
+    assert b"Traceback" not in text.stderr
+    assert text.stdout.startswith(b"kupgrade-lint 0.1.0: upgrade v1.14.5 -> v1.21.14 in 7 hop(s)")
+    assert all(b < 128 for b in text.stdout)
+    machine = _subprocess_scan("-o", "json", env_extra={"PYTHONIOENCODING": "ascii"})
+    assert json.loads(machine.stdout.decode("utf-8"))["summary"]["error"] == 31
+
+
+@pytest.mark.parametrize("env", [{"NO_COLOR": "1"}, {"TERM": "dumb"}])
+def test_no_color_and_dumb_terminals_get_no_escape_codes(env):
+    from kupgrade_lint.cli import ColorMode, _use_color
+
+    class Tty:
+        def isatty(self):
+            return True
+
+    import os
+
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        assert _use_color(ColorMode.auto, Tty()) is False
+        assert _use_color(ColorMode.always, Tty()) is True
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
