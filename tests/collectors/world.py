@@ -14,7 +14,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from kupgrade_lint.catalog import load_catalog
+from kupgrade_lint.scan_needs import wanted_kinds
+
 from .fakeapi import FakeCluster
+
+# What the CLI asks the collector to list, from the built-in catalog and the checks.
+WANTED = wanted_kinds(load_catalog())
 
 # Strings that must never appear in a snapshot, in any encoding.
 PLANTED = {
