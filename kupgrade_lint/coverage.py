@@ -89,7 +89,7 @@ def read_coverage(snapshot: Snapshot, catalog: Catalog) -> Coverage:
         missing = sorted(known - set(nodes))
         if missing:
             not_checked.append(
-                f"node files of {', '.join(missing)} were NOT checked (only {', '.join(nodes)} are in the snapshot): "
+                f"node files of {', '.join(missing)} were NOT checked (the snapshot has node files of {', '.join(nodes)} only): "
                 "run `kupgrade-lint collect node` there and add the results with --nodes; see docs/collecting.md"
             )
     failed = sorted({f"{r.kind} ({r.status})" for r in resources if r.status in NOT_LISTED})
