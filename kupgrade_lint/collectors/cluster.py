@@ -384,4 +384,4 @@ def _safe_segment(name: str) -> bool:
     return bool(name) and "/" not in name and name not in (".", "..") and "\x00" not in name
 
 
-__all__ = ["collect_cluster", "OWN_READS"]
+__all__ = ["collect_cluster"]

@@ -131,3 +131,33 @@ def test_one_list_request_per_resource_per_500_objects(fake_cluster, tmp_path):
     assert len(list_paths) == len(listed) - 1  # serviceaccounts popped
     assert all(r.query.get("limit") == "500" for r in resource_requests if "limit" in r.query)
     assert env.cluster.max_in_flight <= 3
+
+
+def test_custom_resources_a_user_catalog_marks_as_removed_are_listed(fake_cluster, tmp_path):
+    env = fake_cluster("v1.21")
+    env.cluster.add_group("cert-manager.io", "v1", [
+        {"name": "certificates", "singularName": "certificate", "namespaced": True, "kind": "Certificate", "verbs": ["get", "list", "watch"]},
+    ])
+    env.cluster.add("certificates", {
+        "apiVersion": "cert-manager.io/v1", "kind": "Certificate",
+        "metadata": {"name": "web-tls", "namespace": "apps", "managedFields": [
+            {"manager": "cert-manager-old", "operation": "Update", "apiVersion": "cert-manager.io/v1alpha2", "fieldsType": "FieldsV1", "fieldsV1": {}}]},
+    })
+    user = tmp_path / "cert-manager.yaml"
+    user.write_text(json.dumps({"apis": [{
+        "api_version": "cert-manager.io/v1alpha2", "kind": "Certificate", "read_by": "kube-apiserver",
+        "deprecated_in": None, "removed_in": "1.22", "replacement": "cert-manager.io/v1",
+        "sources": ["https://cert-manager.io/docs/releases/upgrading/remove-deprecated-apis/"],
+    }]}))
+    without = tmp_path / "without"
+    assert runner.invoke(app, ["collect", "--kubeconfig", str(env.kubeconfig), "-o", str(without)]).exit_code == 0
+    assert not (without / "cluster/cert-manager.io").exists()
+    snap = tmp_path / "snap"
+    done = runner.invoke(app, ["collect", "--kubeconfig", str(env.kubeconfig), "--catalog", str(user), "-o", str(snap)])
+    assert done.exit_code == 0, done.stderr
+    assert (snap / "cluster/cert-manager.io/v1/certificates.json").is_file()
+    report = json.loads(runner.invoke(app, ["scan", "--snapshot", str(snap), "--catalog", str(user), "--target", "1.22", "-o", "json"]).stdout)
+    assert any(f["location"]["kind"] == "Certificate" and f["location"]["name"] == "web-tls" and f["hop"] == "1.22"
+               and f["evidence"].startswith("managedFields") for f in report["findings"])
+    assert {"kind": "Certificate", "group": "cert-manager.io", "version": "v1", "resource": "certificates", "status": "listed",
+            "objects": 1, "detail": None} in report["coverage"]["resources"]
