@@ -78,6 +78,4 @@ def status_of_error(http_status: int | None) -> str:
     """The coverage status of a list that failed with this HTTP status."""
     if http_status in (401, 403):
         return FORBIDDEN
-    if http_status == 404:
-        return NOT_SERVED
-    return ERROR
+    return ERROR  # a 404 too: discovery said it was served
