@@ -11,6 +11,7 @@ from kupgrade_lint.checks.reads import CHECK_READS
 from kupgrade_lint.scan_needs import NOT_STORED, resource_of, wanted_kinds
 
 PACKAGE = Path(__file__).resolve().parent.parent / "kupgrade_lint"
+CATALOG = load_catalog()
 READERS = sorted((PACKAGE / "checks").glob("*.py")) + [PACKAGE / "component_config.py", PACKAGE / "cluster_facts.py"]
 
 
@@ -72,21 +73,20 @@ def test_every_kind_a_check_reads_is_in_the_table():
 
 
 def test_every_stored_kind_with_a_removed_served_version_is_wanted():
-    catalog = load_catalog()
-    wanted = {(w.kind, g) for w in wanted_kinds(catalog) for g in w.groups}
-    for entry in catalog.apis.values():
+    wanted = {(w.kind, g) for w in wanted_kinds(CATALOG) for g in w.groups}
+    for entry in CATALOG.apis.values():
         if entry.read_by == "kube-apiserver" and entry.kind not in NOT_STORED:
             assert (entry.kind, entry.api_version.rpartition("/")[0]) in wanted, entry
 
 
 def test_kinds_of_one_storage_are_one_entry_listed_through_the_current_group():
-    by_kind = {w.kind: w for w in wanted_kinds(load_catalog())}
+    by_kind = {w.kind: w for w in wanted_kinds(CATALOG)}
     assert by_kind["Deployment"].groups == ("apps", "extensions")
     assert by_kind["Ingress"].groups == ("networking.k8s.io", "extensions")
     assert by_kind["PodSecurityPolicy"].groups == ("policy", "extensions")
     assert set(by_kind["Event"].groups) == {"", "events.k8s.io"}
     assert "extensions/v1beta1" in by_kind["Ingress"].avoid and "networking.k8s.io/v1" not in by_kind["Ingress"].avoid
-    assert len([w for w in wanted_kinds(load_catalog()) if w.kind == "Deployment"]) == 1
+    assert len([w for w in wanted_kinds(CATALOG) if w.kind == "Deployment"]) == 1
 
 
 def test_plural_guess():

@@ -13,7 +13,7 @@ from kupgrade_lint.catalog import load_catalog
 from kupgrade_lint.collectors.cluster import collect_cluster
 from kupgrade_lint.scan_needs import VERBS, cluster_role_rules, wanted_kinds
 
-from .world import WANTED
+from .world import CATALOG, WANTED
 
 RBAC = Path(__file__).resolve().parents[2] / "deploy" / "rbac.yaml"
 
@@ -121,7 +121,7 @@ def _granted(role: dict) -> dict[str, set[str]]:
 
 
 def test_cluster_role_grants_exactly_what_the_scan_needs():
-    needed = {group: set(resources) for group, resources in cluster_role_rules(load_catalog()).items()}
+    needed = {group: set(resources) for group, resources in cluster_role_rules(CATALOG).items()}
     granted = _granted(_cluster_role())
     missing = {g: sorted(r - granted.get(g, set())) for g, r in needed.items() if r - granted.get(g, set())}
     extra = {g: sorted(r - needed.get(g, set())) for g, r in granted.items() if r - needed.get(g, set())}
@@ -131,8 +131,8 @@ def test_cluster_role_grants_exactly_what_the_scan_needs():
 
 def test_the_collector_and_the_role_share_one_source():
     # The fixtures hand the collector exactly what the CLI computes.
-    assert WANTED == wanted_kinds(load_catalog())
-    needed = cluster_role_rules(load_catalog())
+    assert WANTED == wanted_kinds(CATALOG)
+    needed = cluster_role_rules(CATALOG)
     for want in WANTED:
         for group in want.groups:
             assert group in needed, (want.kind, group)
