@@ -230,7 +230,7 @@ def scan(
         if snapshot is None and not manifests:
             live_dir = tempfile.TemporaryDirectory(prefix="kupgrade-live-")
             snapshot = Path(live_dir.name)
-            _collect_cluster_into(snapshot, kubeconfig, context, node_snapshots)
+            _collect_cluster_into(snapshot, kubeconfig, context, node_snapshots, catalog)
         inputs = load_inputs(snapshot, manifests, audit_logs=audit_logs)
         prepared = prepare(inputs, catalog, request)
         if check_registry:
@@ -304,12 +304,19 @@ def _into(output: Path, write, *, add_to_snapshot: bool = False) -> None:
 
 
 def _collect_cluster_into(directory: Path, kubeconfig: Optional[str], context: Optional[str], nodes: List[Path],
-                          concurrency: int = 4, timeout: float = 30.0) -> None:
-    """Collect the live cluster (and merge node snapshots) into ``directory``; say what is missing on stderr."""
+                          catalog, concurrency: int = 4, timeout: float = 30.0) -> None:
+    """Collect the live cluster (and merge node snapshots) into ``directory``; say what is missing on stderr.
+
+    What is listed comes from the catalog and the checks (``scan_needs.wanted_kinds``).
+    """
     from kupgrade_lint.collectors.cluster import collect_cluster
     from kupgrade_lint.collectors.merge import merge_snapshots
+    from kupgrade_lint.scan_needs import wanted_kinds
 
-    summary = collect_cluster(directory, kubeconfig=kubeconfig, context=context, progress=sys.stderr, concurrency=concurrency, timeout=timeout)
+    summary = collect_cluster(
+        directory, wanted=wanted_kinds(catalog), kubeconfig=kubeconfig, context=context, progress=sys.stderr,
+        concurrency=concurrency, timeout=timeout,
+    )
     if nodes:
         merge_snapshots(list(nodes), directory)
     typer.echo(
@@ -328,13 +335,20 @@ def collect(
     node_snapshots: List[Path] = typer.Option([], "--nodes", help="Node snapshots (`collect node` output) to merge in; repeatable."),
     concurrency: int = typer.Option(4, "--concurrency", min=1, max=32, help="Requests at once."),
     timeout: float = typer.Option(30.0, "--timeout", min=1.0, help="Seconds per request."),
+    catalog_files: List[Path] = typer.Option([], "--catalog", help="Extra catalog file: its custom resources with removed versions are listed too; repeatable."),
 ) -> None:
     """Collect the live cluster (read-only: get and list) into a snapshot."""
+    from kupgrade_lint.catalog import load_catalog
+
     if ctx.invoked_subcommand is not None:
         return
     if output is None:
         _fail("collect needs --output DIR or --output FILE.tar.gz")
-    _into(output, lambda directory: _collect_cluster_into(directory, kubeconfig, context, node_snapshots, concurrency, timeout))
+    try:
+        catalog = load_catalog(catalog_files)
+    except KupgradeError as exc:
+        _fail(str(exc))
+    _into(output, lambda directory: _collect_cluster_into(directory, kubeconfig, context, node_snapshots, catalog, concurrency, timeout))
 
 
 @collect_app.command("node")

@@ -9,6 +9,7 @@ from kupgrade_lint.catalog import Catalog, Rule
 from kupgrade_lint.checks import Candidate, CheckContext, ScanOptions, load_checks
 from kupgrade_lint.cluster_facts import read_cluster_facts
 from kupgrade_lint.component_config import ComponentConfig
+from kupgrade_lint.coverage import read_coverage
 from kupgrade_lint.errors import CatalogError
 from kupgrade_lint.findings import Finding, HopReport, Location, Report, RuleInfo, Severity
 from kupgrade_lint.images import ImageRef, hop_images
@@ -133,4 +134,5 @@ def judge(ctx: CheckContext) -> Report:
         findings=tuple(sorted(findings, key=Finding.sort_key)),
         rules=rules,
         inputs=tuple(snapshot.inputs),
+        coverage=read_coverage(snapshot, catalog),
     )

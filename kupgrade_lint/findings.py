@@ -146,6 +146,49 @@ class HopReport:
     images: tuple[str, ...] = ()
 
 
+# -- coverage: what the scan read and what it did not ---------------------------------------
+
+
+@dataclass(frozen=True)
+class ResourceCoverage:
+    """What became of one kind of cluster object: listed (with how many), or not and why.
+
+    ``status``: listed, partial, forbidden, not-served, not-listable, error (from the
+    collection record), or present (a snapshot without a record: what its files hold).
+    """
+
+    kind: str
+    status: str
+    group: str | None = None
+    version: str | None = None
+    resource: str | None = None
+    objects: int | None = None
+    detail: str | None = None
+
+    def sort_key(self) -> tuple:
+        return (self.kind, self.group or "", self.version or "", self.status)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """What the scan covered, for every report format.
+
+    ``cluster``: ``collected`` (a collection record in kupgrade-snapshot.json), ``assembled``
+    (cluster objects without a record), ``none`` (no cluster objects: manifests only).
+    ``not_checked``: sentences naming what was NOT checked and how to add it, said near the top.
+    """
+
+    cluster: str
+    resources: tuple[ResourceCoverage, ...] = ()
+    nodes: tuple[str, ...] = ()
+    registry: tuple[str, ...] = ()
+    tls_endpoints: tuple[str, ...] = ()
+    audit_logs: tuple[str, ...] = ()
+    metrics: tuple[str, ...] = ()
+    manifests: tuple[str, ...] = ()
+    not_checked: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Report:
     """The finished result of a scan; reporters only render it."""
@@ -158,6 +201,7 @@ class Report:
     rules: tuple[RuleInfo, ...]
     inputs: tuple[str, ...] = field(default=())
     unused_suppressions: tuple[str, ...] = field(default=())
+    coverage: Coverage | None = None
 
     @property
     def active_findings(self) -> tuple[Finding, ...]:

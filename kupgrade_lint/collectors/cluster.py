@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import Callable, Sequence, TextIO
 
 from kupgrade_lint.collectors.discovery import APIResource, Discovery, discover
 from kupgrade_lint.collectors.helm import (
@@ -36,6 +36,17 @@ from kupgrade_lint.collectors.kubeapi import ApiError, KubeAPI, Unauthorized, Un
 from kupgrade_lint.collectors.metadata import write_metadata
 from kupgrade_lint.collectors.redact import sanitize_manifest, sanitize_object
 from kupgrade_lint.collectors.summary import CollectSummary, Tally
+from kupgrade_lint.collectors.wanted import (
+    LISTED,
+    NOT_LISTABLE,
+    NOT_SERVED,
+    OWN_READS,
+    PARTIAL,
+    PARTIAL_DETAIL,
+    WantedKind,
+    coverage_entry,
+    status_of_error,
+)
 from kupgrade_lint.collectors.tlscerts import (
     WebhookEndpoint,
     fetch_presented_chain,
@@ -46,44 +57,6 @@ from kupgrade_lint.collectors.tlscerts import (
 )
 from kupgrade_lint.errors import CollectionError
 
-
-@dataclass(frozen=True)
-class Target:
-    """A resource to list, and the groups that may serve it, best first."""
-
-    resource: str
-    groups: tuple[str, ...]
-
-
-# What the engine reads from a cluster. ``extensions`` comes last wherever it appears: it is
-# only used on clusters so old that nothing else serves the resource.
-TARGETS: tuple[Target, ...] = (
-    Target("namespaces", ("",)),
-    Target("nodes", ("",)),
-    Target("pods", ("",)),
-    Target("services", ("",)),
-    Target("limitranges", ("",)),
-    Target("resourcequotas", ("",)),
-    Target("deployments", ("apps", "extensions")),
-    Target("daemonsets", ("apps", "extensions")),
-    Target("statefulsets", ("apps",)),
-    Target("replicasets", ("apps", "extensions")),
-    Target("jobs", ("batch",)),
-    Target("cronjobs", ("batch",)),
-    Target("ingresses", ("networking.k8s.io", "extensions")),
-    Target("networkpolicies", ("networking.k8s.io", "extensions")),
-    Target("podsecuritypolicies", ("policy", "extensions")),
-    Target("mutatingwebhookconfigurations", ("admissionregistration.k8s.io",)),
-    Target("validatingwebhookconfigurations", ("admissionregistration.k8s.io",)),
-    Target("apiservices", ("apiregistration.k8s.io",)),
-    Target("customresourcedefinitions", ("apiextensions.k8s.io",)),
-    # Prometheus Operator objects, when their CRDs are installed.
-    Target("servicemonitors", ("monitoring.coreos.com",)),
-    Target("podmonitors", ("monitoring.coreos.com",)),
-    Target("prometheusrules", ("monitoring.coreos.com",)),
-    Target("probes", ("monitoring.coreos.com",)),
-    Target("prometheuses", ("monitoring.coreos.com",)),
-)
 
 # kube-system ConfigMaps that hold cluster configuration kubeadm (and kubespray, which runs
 # kubeadm) writes: https://kubernetes.io/docs/reference/setup-tools/kubeadm/implementation-details/
@@ -103,6 +76,7 @@ HELM2_CONFIGMAPS = "OWNER=TILLER,STATUS=DEPLOYED"
 def collect_cluster(
     out_dir: Path,
     *,
+    wanted: Sequence[WantedKind],
     kubeconfig: str | None = None,
     context: str | None = None,
     progress: TextIO | None = None,
@@ -111,16 +85,21 @@ def collect_cluster(
 ) -> CollectSummary:
     """Write a snapshot of the cluster the kubeconfig (or in-cluster config) points at.
 
-    ``progress`` gets a one-line running count when it is a terminal. Raises
+    ``wanted``: the kinds to list (``kupgrade_lint.scan_needs.wanted_kinds``); each is listed
+    through the version discovery prefers, and its fate is recorded in the metadata's
+    ``coverage``. ``progress`` gets a one-line running count when it is a terminal. Raises
     CollectionError only when nothing can be collected at all.
     """
     out_dir = Path(out_dir)
     tally = Tally(progress)
     api = KubeAPI.connect(kubeconfig=kubeconfig, context=context, timeout=timeout)
-    collector = _ClusterCollector(api, out_dir, tally, max(1, int(concurrency)), timeout)
+    collector = _ClusterCollector(api, out_dir, tally, max(1, int(concurrency)), timeout, tuple(wanted))
     collector.run()
     summary = tally.summary()
-    write_metadata(out_dir, server_version=collector.server_version, errors=summary.errors, merge_existing=False)
+    write_metadata(
+        out_dir, server_version=collector.server_version, errors=summary.errors, merge_existing=False,
+        coverage={"cluster": {"resources": collector.coverage_entries()}},
+    )
     return summary
 
 
@@ -137,8 +116,11 @@ def _scope(res: APIResource, namespace: str | None) -> str:
 
 
 class _ClusterCollector:
-    def __init__(self, api: KubeAPI, out_dir: Path, tally: Tally, concurrency: int, timeout: float):
+    def __init__(self, api: KubeAPI, out_dir: Path, tally: Tally, concurrency: int, timeout: float, wanted: tuple[WantedKind, ...]):
         self.api = api
+        self.wanted = wanted
+        self._coverage: list[dict] = []
+        self._coverage_lock = threading.Lock()
         self.out = out_dir
         self.tally = tally
         self.concurrency = concurrency
@@ -171,17 +153,23 @@ class _ClusterCollector:
 
     def _plan(self, discovery: Discovery) -> list[Callable[[], None]]:
         jobs: list[Callable[[], None]] = []
-        for target in TARGETS:
-            res = discovery.find(target.resource, target.groups)
-            if res is None:
-                failed = discovery.unresolved_because_failed(target.groups)
-                if failed:
-                    self.tally.error(
-                        f"list {target.resource}",
-                        f"not found in discovery; discovery of {', '.join(failed)} failed",
-                    )
-                continue  # not served by this cluster: nothing there to check
-            jobs.append(lambda res=res: self._list_resource(res))
+        for want in self.wanted:
+            if want.kind in OWN_READS:
+                continue
+            res = discovery.find_kind(want.kind, want.groups, want.avoid)
+            if res is not None:
+                jobs.append(lambda res=res: self._list_resource(res))
+                continue
+            failed = discovery.unresolved_because_failed(want.groups)
+            if failed:
+                reason = f"not found in discovery; discovery of {', '.join(failed)} failed"
+                self.tally.error(f"list {want.kind} ({', '.join(g or 'core' for g in want.groups)})", reason)
+                self._cover(coverage_entry(want.kind, "error", detail=reason))
+            elif discovery.serves_kind(want.kind, want.groups):
+                self._cover(coverage_entry(want.kind, NOT_LISTABLE, detail="served without the list verb"))
+            else:
+                groups = ", ".join(g or "core" for g in want.groups)
+                self._cover(coverage_entry(want.kind, NOT_SERVED, detail=f"no version of {groups} serves it: nothing there to check"))
         core_cm = discovery.find("configmaps", ("",))
         core_secret = discovery.find("secrets", ("",))
         if core_cm is not None:
@@ -190,18 +178,36 @@ class _ClusterCollector:
             jobs.append(lambda: self._list_helm_configmaps(core_cm, HELM2_CONFIGMAPS, 2))
         if core_secret is not None:
             jobs.append(lambda: self._list_helm3_secrets(core_secret))
+        for kind, res in (("ConfigMap", core_cm), ("Secret", core_secret)):
+            if res is not None:
+                self._cover(coverage_entry(kind, PARTIAL, group="", version=res.version, resource=res.name, detail=PARTIAL_DETAIL[kind]))
+            else:
+                self._cover(coverage_entry(kind, NOT_SERVED, detail="the core API does not offer it"))
         jobs.append(self._read_metrics)
         return jobs
 
+    def _cover(self, entry: dict) -> None:
+        with self._coverage_lock:
+            self._coverage.append(entry)
+
+    def coverage_entries(self) -> list[dict]:
+        """Every coverage entry, in a stable order (kind, then group)."""
+        with self._coverage_lock:
+            return sorted(self._coverage, key=lambda e: (e["kind"], e["group"] or "", e["status"]))
+
     # -- lists -----------------------------------------------------------------------------
 
-    def _list(self, res: APIResource, what: str, *, namespace: str | None = None, query: dict | None = None) -> list[dict] | None:
+    def _list(
+        self, res: APIResource, what: str, *, namespace: str | None = None, query: dict | None = None, cover: bool = False
+    ) -> list[dict] | None:
         try:
             envelope = self.api.list_all(
                 res.collection_path(namespace), query, on_page=lambda _n: self.tally.add(pages=1)
             )
         except ApiError as exc:
             self.tally.error(what, exc.describe())
+            if cover:
+                self._cover(coverage_entry(res.kind, status_of_error(exc.status), group=res.group, version=res.version, resource=res.name, detail=exc.describe()))
             return None
         self.tally.add(resources=1)
         items = []
@@ -215,11 +221,12 @@ class _ClusterCollector:
 
     def _list_resource(self, res: APIResource) -> None:
         what = f"list {res.group_version} {res.name}{_scope(res, None)}"
-        items = self._list(res, what)
+        items = self._list(res, what, cover=True)
         if items is None:
             return
         self.listed[res.name] = items
-        self._write_list(Path("cluster", res.group or "core", res.version, f"{res.name}.json"), items)
+        written = self._write_list(Path("cluster", res.group or "core", res.version, f"{res.name}.json"), items)
+        self._cover(coverage_entry(res.kind, LISTED, group=res.group, version=res.version, resource=res.name, objects=written))
 
     def _list_kube_system_configmaps(self, res: APIResource) -> None:
         what = f"list {res.group_version} configmaps in namespace kube-system"
@@ -357,10 +364,11 @@ class _ClusterCollector:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _write_list(self, rel: Path, items: list[dict]) -> None:
+    def _write_list(self, rel: Path, items: list[dict]) -> int:
         cleaned = [c for c in (sanitize_object(i) for i in items) if c is not None and c.get("kind") != "Secret"]
         self._write_json(rel, {"apiVersion": "v1", "kind": "List", "metadata": {}, "items": cleaned})
         self.tally.add(objects=len(cleaned))
+        return len(cleaned)
 
     def _write_json(self, rel: Path, data: dict) -> None:
         self._write_text(rel, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
@@ -375,4 +383,4 @@ def _safe_segment(name: str) -> bool:
     return bool(name) and "/" not in name and name not in (".", "..") and "\x00" not in name
 
 
-__all__ = ["collect_cluster", "TARGETS", "Target"]
+__all__ = ["collect_cluster"]

@@ -72,6 +72,33 @@ class Discovery:
                     return found
         return None
 
+    def find_kind(self, kind: str, groups: Sequence[str], avoid: frozenset[str] = frozenset()) -> APIResource | None:
+        """Where to list objects of ``kind``: the best listable resource of ``groups`` serving it.
+
+        Groups are tried in the order given, each at its preferred version first, then the
+        server's priority order. A version in ``avoid`` (one the catalog says is going away)
+        is used only when no group serves the kind through another version.
+        """
+        fallback: APIResource | None = None
+        for group in groups:
+            for version in self._ordered(group):
+                for res in self.resources.get((group, version), {}).values():
+                    if res.kind != kind or "list" not in res.verbs:
+                        continue
+                    if res.group_version not in avoid:
+                        return res
+                    fallback = fallback or res
+        return fallback
+
+    def serves_kind(self, kind: str, groups: Sequence[str]) -> bool:
+        """Whether any version of ``groups`` serves ``kind`` at all (listable or not)."""
+        return any(
+            res.kind == kind
+            for group in groups
+            for version in self.versions.get(group, [])
+            for res in self.resources.get((group, version), {}).values()
+        )
+
     def unresolved_because_failed(self, groups: Sequence[str]) -> list[str]:
         """Group versions of ``groups`` whose discovery failed (so a miss is not conclusive)."""
         return sorted(f"{g}/{v}" if g else v for (g, v) in self.failed if g in groups)

@@ -28,8 +28,14 @@ def write_metadata(
     server_version: dict | None = None,
     errors: Iterable[dict] = (),
     merge_existing: bool = True,
+    coverage: dict | None = None,
 ) -> dict:
-    """Write the metadata file, keeping the server version and errors already recorded there."""
+    """Write the metadata file, keeping the server version, errors and coverage already recorded there.
+
+    ``coverage`` (written by the cluster collector) records what was asked of the cluster and
+    what became of it: ``{"cluster": {"resources": [entry, ...]}}`` with entries from
+    ``collectors.wanted.coverage_entry``.
+    """
     existing = read_metadata(snapshot_dir) if merge_existing else {}
     all_errors: list[dict] = []
     seen: set[tuple[str, str]] = set()
@@ -50,6 +56,9 @@ def write_metadata(
     if version:
         data["server_version"] = version
     data["collection_errors"] = all_errors
+    recorded = coverage if coverage is not None else existing.get("coverage")
+    if isinstance(recorded, dict):
+        data["coverage"] = recorded
     snapshot_dir.mkdir(parents=True, exist_ok=True)
     (snapshot_dir / METADATA_FILE).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return data

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from kupgrade_lint.findings import Finding, Location, Report
+from kupgrade_lint.findings import Coverage, Finding, Location, Report
 
 FORMAT_VERSION = 1
 
@@ -42,6 +42,34 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     }
 
 
+def coverage_dict(coverage: Coverage | None) -> dict[str, Any] | None:
+    """What the scan covered (also used by the SARIF reporter)."""
+    if coverage is None:
+        return None
+    return {
+        "cluster": coverage.cluster,
+        "resources": [
+            {
+                "kind": r.kind,
+                "group": r.group,
+                "version": r.version,
+                "resource": r.resource,
+                "status": r.status,
+                "objects": r.objects,
+                "detail": r.detail,
+            }
+            for r in coverage.resources
+        ],
+        "nodes": list(coverage.nodes),
+        "registry_images": list(coverage.registry),
+        "tls_endpoints": list(coverage.tls_endpoints),
+        "audit_logs": list(coverage.audit_logs),
+        "metrics": list(coverage.metrics),
+        "manifests": list(coverage.manifests),
+        "not_checked": list(coverage.not_checked),
+    }
+
+
 def report_dict(report: Report) -> dict[str, Any]:
     counts = {"error": 0, "warning": 0, "info": 0, "suppressed": 0}
     for finding in report.findings:
@@ -57,6 +85,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         ],
         "summary": counts,
         "unused_suppressions": list(report.unused_suppressions),
+        "coverage": coverage_dict(report.coverage),
         "findings": [finding_dict(f) for f in report.findings],
     }
 

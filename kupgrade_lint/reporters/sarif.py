@@ -10,6 +10,7 @@ import json
 from typing import Any, TextIO
 
 from kupgrade_lint.findings import Finding, Location, Report, Severity
+from kupgrade_lint.reporters.json_report import coverage_dict
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -62,6 +63,20 @@ def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
     return result
 
 
+def _invocations(report: Report) -> list[dict[str, Any]]:
+    """What was not checked, as notifications of the run (code-scanning UIs show them)."""
+    coverage = report.coverage
+    if coverage is None:
+        return []
+    notes = [{"level": "warning", "message": {"text": f"not checked: {text}"}} for text in coverage.not_checked]
+    for r in coverage.resources:
+        if r.status in ("forbidden", "error", "not-listable", "partial"):
+            where = f"{r.group or 'core'}/{r.version} {r.resource}" if r.resource else r.kind
+            level = "note" if r.status == "partial" else "warning"
+            notes.append({"level": level, "message": {"text": f"{r.kind} ({where}): {r.status}: {r.detail or ''}".rstrip(": ")}})
+    return [{"executionSuccessful": True, "toolExecutionNotifications": notes}]
+
+
 def sarif_dict(report: Report) -> dict[str, Any]:
     rules = []
     index: dict[str, int] = {}
@@ -98,7 +113,9 @@ def sarif_dict(report: Report) -> dict[str, Any]:
                     "target_version": report.target_version,
                     "unused_suppressions": list(report.unused_suppressions),
                     "hops": [{"from": h.source, "to": h.dest, "minor": h.minor, "images": list(h.images)} for h in report.hops],
+                    "coverage": coverage_dict(report.coverage),
                 },
+                "invocations": _invocations(report),
                 "results": [_result(f, index) for f in report.findings],
             }
         ],

@@ -88,6 +88,9 @@ class FakeCluster:
     requests: list[Recorded] = field(default_factory=list)
     metrics: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
+    planted: list = field(default_factory=list)  # world.Planted objects of catalog kinds
+    in_flight: int = 0
+    max_in_flight: int = 0  # the most requests the server answered at once
 
     def __post_init__(self) -> None:
         doc = json.loads((DATA / f"discovery-{self.shape}.json").read_text())
@@ -205,7 +208,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._record = Recorded(method, path, query, 0)
         with cluster.lock:
             cluster.requests.append(self._record)
-        self._route(method, path, query)
+            cluster.in_flight += 1
+            cluster.max_in_flight = max(cluster.max_in_flight, cluster.in_flight)
+        try:
+            self._route(method, path, query)
+        finally:
+            with cluster.lock:
+                cluster.in_flight -= 1
 
     def _route(self, method: str, path: str, query: dict[str, str]) -> int:
         cluster = self.cluster

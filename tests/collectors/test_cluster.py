@@ -14,7 +14,7 @@ from kupgrade_lint.collectors.cluster import collect_cluster
 from kupgrade_lint.errors import CollectionError
 
 from .fakeapi import Fault
-from .world import LAST_APPLIED_DEPLOYMENT, MANAGED_FIELDS
+from .world import LAST_APPLIED_DEPLOYMENT, MANAGED_FIELDS, WANTED
 
 
 def _items(snapshot: Path, rel: str) -> list[dict]:
@@ -63,7 +63,7 @@ EXPECTED_FILES = {
 def test_collects_everything_through_preferred_versions(fake_cluster, tmp_path, shape):
     env = fake_cluster(shape)
     out = tmp_path / "snap"
-    summary = collect_cluster(out, kubeconfig=str(env.kubeconfig))
+    summary = collect_cluster(out, kubeconfig=str(env.kubeconfig), wanted=WANTED)
 
     index = 0 if shape == "v1.14" else 1
     for locations in EXPECTED_FILES.values():
@@ -76,8 +76,12 @@ def test_collects_everything_through_preferred_versions(fake_cluster, tmp_path, 
     assert {p["metadata"]["name"] for p in _items(out, "cluster/core/v1/pods.json")} >= {f"web-{i}" for i in range(7)}
     crd = _items(out, EXPECTED_FILES["crds"][index])[0]
     assert crd["status"]["storedVersions"] == ["v1"]
-    prom = _items(out, "cluster/monitoring.coreos.com/v1/prometheuses.json")[0]
-    assert prom["spec"]["additionalScrapeConfigs"] == {"name": "additional-scrape-configs", "key": "prometheus-additional.yaml"}
+    assert _items(out, "cluster/monitoring.coreos.com/v1/servicemonitors.json")[0]["metadata"]["name"] == "web"
+    # What nothing reads is not listed (no check reads Prometheus objects), and the record says what was.
+    assert not (out / "cluster/monitoring.coreos.com/v1/prometheuses.json").exists()
+    coverage = {(e["kind"], e["status"]) for e in _meta(out)["coverage"]["cluster"]["resources"]}
+    assert {("Deployment", "listed"), ("ServiceMonitor", "listed"), ("ConfigMap", "partial"), ("Secret", "partial")} <= coverage
+    assert ("PodPreset", "not-served") in coverage
     # kube-system: only the kubeadm ConfigMaps.
     names = {c["metadata"]["name"] for c in _items(out, "cluster/core/v1/configmaps.kube-system.json")}
     assert names == {"kubeadm-config", "kube-proxy", "coredns", f"kubelet-config-1.{shape.split('.')[1]}"}
@@ -99,7 +103,7 @@ def test_collects_everything_through_preferred_versions(fake_cluster, tmp_path, 
 
 def test_evidence_of_management_is_kept(fake_cluster, tmp_path):
     env = fake_cluster("v1.21")
-    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig))
+    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), wanted=WANTED)
     deployment = _items(tmp_path, "cluster/apps/v1/deployments.json")[0]
     meta = deployment["metadata"]
     assert meta["annotations"]["kubectl.kubernetes.io/last-applied-configuration"] == LAST_APPLIED_DEPLOYMENT + "\n"
@@ -108,7 +112,7 @@ def test_evidence_of_management_is_kept(fake_cluster, tmp_path):
 
 def test_pagination_follows_continue_tokens(fake_cluster, tmp_path):
     env = fake_cluster("v1.21", page_cap=2)
-    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig))
+    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), wanted=WANTED)
     pod_requests = [r for r in env.cluster.requests if r.path == "/api/v1/pods"]
     assert len(pod_requests) == 4  # 8 pods, 2 per page
     assert all(r.query["limit"] == "500" for r in pod_requests)
@@ -119,7 +123,7 @@ def test_pagination_follows_continue_tokens(fake_cluster, tmp_path):
 @pytest.mark.parametrize("inconsistent", [True, False], ids=["inconsistent-token", "restart"])
 def test_expired_continue_token(fake_cluster, tmp_path, inconsistent):
     env = fake_cluster("v1.21", faults={"/api/v1/pods": Fault(expire_continue=1, inconsistent_token=inconsistent)})
-    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig))
+    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), wanted=WANTED)
     statuses = [r.status for r in env.cluster.requests if r.path == "/api/v1/pods"]
     assert 410 in statuses
     names = [p["metadata"]["name"] for p in _items(tmp_path, "cluster/core/v1/pods.json")]
@@ -130,7 +134,7 @@ def test_expired_continue_token(fake_cluster, tmp_path, inconsistent):
 def test_forbidden_resource_becomes_a_collection_error(fake_cluster, tmp_path):
     message = 'cronjobs.batch is forbidden: User "system:serviceaccount:x:y" cannot list resource "cronjobs" in API group "batch" at the cluster scope'
     env = fake_cluster("v1.21", faults={"/apis/batch/v1/cronjobs": Fault(status=403, message=message)})
-    summary = collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig))
+    summary = collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), wanted=WANTED)
     errors = _errors(tmp_path)
     assert errors["list batch/v1 cronjobs in all namespaces"] == f"403 Forbidden: {message}"
     assert not (tmp_path / "cluster/batch/v1/cronjobs.json").exists()
@@ -148,7 +152,7 @@ def test_missing_resource_404_and_metrics_403(fake_cluster, tmp_path):
             "/metrics": Fault(status=403, message='forbidden: User "x" cannot get path "/metrics"'),
         },
     )
-    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig))
+    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), wanted=WANTED)
     errors = _errors(tmp_path)
     assert errors["list apps/v1 statefulsets in all namespaces"].startswith("404 Not Found: ")
     assert errors["read the apiserver metrics (/metrics)"].startswith("403 Forbidden: ")
@@ -158,7 +162,7 @@ def test_missing_resource_404_and_metrics_403(fake_cluster, tmp_path):
 def test_throttled_then_success_honours_retry_after(fake_cluster, tmp_path):
     env = fake_cluster("v1.21", faults={"/api/v1/nodes": Fault(status=429, times=1, retry_after="1", message="Too many requests")})
     start = time.monotonic()
-    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig))
+    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), wanted=WANTED)
     assert time.monotonic() - start >= 1.0
     assert [r.status for r in env.cluster.requests if r.path == "/api/v1/nodes"] == [429, 200]
     assert len(_items(tmp_path, "cluster/core/v1/nodes.json")) == 2
@@ -168,7 +172,7 @@ def test_throttled_then_success_honours_retry_after(fake_cluster, tmp_path):
 def test_slow_response_times_out_after_retries(fake_cluster, tmp_path):
     env = fake_cluster("v1.21", faults={"/apis/batch/v1/jobs": Fault(delay=1.0)})
     start = time.monotonic()
-    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), timeout=0.3, concurrency=8)
+    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), wanted=WANTED, timeout=0.3, concurrency=8)
     assert time.monotonic() - start < 6
     reason = _errors(tmp_path)["list batch/v1 jobs in all namespaces"]
     assert "timed out" in reason.lower() and "after 3 attempts" in reason
@@ -177,7 +181,7 @@ def test_slow_response_times_out_after_retries(fake_cluster, tmp_path):
 
 def test_broken_json_response(fake_cluster, tmp_path):
     env = fake_cluster("v1.21", faults={"/apis/apps/v1/daemonsets": Fault(truncated=True)})
-    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig))
+    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), wanted=WANTED)
     reason = _errors(tmp_path)["list apps/v1 daemonsets in all namespaces"]
     assert reason.startswith("invalid JSON in the response")
     assert (tmp_path / "cluster/apps/v1/deployments.json").is_file()
@@ -185,7 +189,7 @@ def test_broken_json_response(fake_cluster, tmp_path):
 
 def test_unavailable_aggregated_api(fake_cluster, tmp_path):
     env = fake_cluster("v1.21", faults={"/apis/metrics.k8s.io/v1beta1": Fault(status=503, message="service unavailable")})
-    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig))
+    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), wanted=WANTED)
     assert _errors(tmp_path)["discover resources of metrics.k8s.io/v1beta1"].startswith("503 Service Unavailable: ")
     assert (tmp_path / "cluster/apps/v1/deployments.json").is_file()
 
@@ -194,13 +198,13 @@ def test_unauthorized_is_fatal(fake_cluster, tmp_path):
     env = fake_cluster("v1.21")
     env.cluster.token = "another-token"
     with pytest.raises(CollectionError, match="refused the credentials: 401 Unauthorized"):
-        collect_cluster(tmp_path / "snap", kubeconfig=str(env.kubeconfig))
+        collect_cluster(tmp_path / "snap", kubeconfig=str(env.kubeconfig), wanted=WANTED)
     assert len(env.cluster.requests) == 1  # nothing else is tried
 
 
 def test_missing_kubeconfig_is_fatal(tmp_path):
     with pytest.raises(CollectionError, match="cannot load the Kubernetes configuration"):
-        collect_cluster(tmp_path, kubeconfig=str(tmp_path / "nope"))
+        collect_cluster(tmp_path, kubeconfig=str(tmp_path / "nope"), wanted=WANTED)
 
 
 def test_unreachable_server_is_fatal(fake_cluster, tmp_path):
@@ -208,12 +212,12 @@ def test_unreachable_server_is_fatal(fake_cluster, tmp_path):
     text = env.kubeconfig.read_text().replace(env.server.url, "https://127.0.0.1:9")
     env.kubeconfig.write_text(text)
     with pytest.raises(CollectionError, match="cannot connect to https://127.0.0.1:9"):
-        collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), timeout=1)
+        collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), wanted=WANTED, timeout=1)
 
 
 def test_helm_releases_keep_only_the_deployed_manifest(fake_cluster, tmp_path):
     env = fake_cluster("v1.14")
-    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig))
+    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), wanted=WANTED)
     web = (tmp_path / "helm/apps/web.yaml").read_text()
     assert "kind: Deployment" in web and "name: web\n" in web and "web-old" not in web
     assert "# Source: web/templates/deployment.yaml" in web
@@ -232,7 +236,7 @@ def test_helm_releases_keep_only_the_deployed_manifest(fake_cluster, tmp_path):
 
 def test_webhook_certificates(fake_cluster, tmp_path):
     env = fake_cluster("v1.21")
-    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig))
+    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), wanted=WANTED)
     service_pem = (tmp_path / "tls/hook-svc.webhooks.svc_443.pem").read_text()
     assert service_pem == env.certs.webhook.cert_pem.decode()
     url_pem = (tmp_path / f"tls/127.0.0.1_{env.url_webhook_port}.pem").read_text()
@@ -248,7 +252,7 @@ def test_webhook_certificates(fake_cluster, tmp_path):
 
 def test_metrics_keep_only_deprecated_api_family(fake_cluster, tmp_path):
     env = fake_cluster("v1.21")
-    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig))
+    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), wanted=WANTED)
     text = (tmp_path / "metrics/kube-apiserver.txt").read_text()
     assert 'apiserver_requested_deprecated_apis{group="extensions"' in text
     assert "apiserver_request_total" not in text
@@ -262,14 +266,14 @@ class _TTY(io.StringIO):
 def test_progress_only_on_a_terminal(fake_cluster, tmp_path):
     env = fake_cluster("v1.21")
     quiet, loud = io.StringIO(), _TTY()
-    collect_cluster(tmp_path / "a", kubeconfig=str(env.kubeconfig), progress=quiet)
-    collect_cluster(tmp_path / "b", kubeconfig=str(env.kubeconfig), progress=loud)
+    collect_cluster(tmp_path / "a", kubeconfig=str(env.kubeconfig), wanted=WANTED, progress=quiet)
+    collect_cluster(tmp_path / "b", kubeconfig=str(env.kubeconfig), wanted=WANTED, progress=loud)
     assert quiet.getvalue() == ""
     assert "resources listed" in loud.getvalue() and "pages" in loud.getvalue()
 
 
 def test_only_get_requests(fake_cluster, tmp_path):
     env = fake_cluster("v1.14")
-    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig))
+    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), wanted=WANTED)
     assert {r.method for r in env.cluster.requests} == {"GET"}
     assert not [r for r in env.cluster.requests if "watch" in r.query]

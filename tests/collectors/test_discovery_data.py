@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from kupgrade_lint.collectors.cluster import TARGETS
 from kupgrade_lint.collectors.discovery import APIResource, Discovery
+from kupgrade_lint.scan_needs import resource_of
+
+from .world import WANTED
 
 DATA = Path(__file__).parent / "data"
 
@@ -54,10 +56,27 @@ EXPECTED = {
 @pytest.mark.parametrize("shape", ["v1.14", "v1.21"])
 def test_resolution_never_uses_extensions_when_avoidable(shape):
     d = _discovery(shape)
-    resolved = {t.resource: d.find(t.resource, t.groups) for t in TARGETS}
+    found = {w.kind: d.find_kind(w.kind, w.groups, w.avoid) for w in WANTED}
+    resolved = {r.name: r for r in found.values() if r is not None}
     for resource, gv in EXPECTED[shape].items():
         assert resolved[resource].group_version == gv
-    assert not [r for r in resolved.values() if r is not None and r.group == "extensions"]
-    # Built-in targets all resolve; only the Prometheus Operator ones need CRDs.
-    missing = {name for name, r in resolved.items() if r is None}
-    assert missing == {"servicemonitors", "podmonitors", "prometheusrules", "probes", "prometheuses"}
+    assert not [r for r in resolved.values() if r.group == "extensions"]
+    # Every kind whose storage both eras have resolves; the Prometheus Operator ones need CRDs.
+    missing = {kind for kind, r in found.items() if r is None}
+    assert {"ServiceMonitor", "PodMonitor", "PrometheusRule"} <= missing
+    assert not missing & {"Deployment", "Ingress", "Role", "ClusterRole", "PriorityClass", "PodDisruptionBudget",
+                          "HorizontalPodAutoscaler", "StorageClass", "Lease", "Event", "ServiceAccount"}
+    # Events go through a version that is not going away when there is one.
+    assert found["Event"].group_version == ("v1" if shape == "v1.14" else "events.k8s.io/v1")
+
+
+@pytest.mark.parametrize("shape", ["v1.14", "v1.21"])
+def test_the_plural_of_every_wanted_kind_is_the_one_discovery_serves(shape):
+    # deploy/rbac.yaml names resources by plural; the plurals must be the served ones.
+    d = _discovery(shape)
+    for w in WANTED:
+        for group in w.groups:
+            for version in d.versions.get(group, []):
+                for res in d.resources[(group, version)].values():
+                    if res.kind == w.kind:
+                        assert res.name == resource_of(w.kind), (group, version, res.name)

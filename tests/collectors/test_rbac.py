@@ -1,5 +1,6 @@
-"""Every request the collector makes is allowed by deploy/rbac.yaml's ClusterRole, which
-grants only get and list."""
+"""deploy/rbac.yaml's ClusterRole grants get and list on exactly what the scan needs
+(``scan_needs.cluster_role_rules``, the source the collector's list plan comes from), and every
+request the collector makes is allowed by it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kupgrade_lint.catalog import load_catalog
 from kupgrade_lint.collectors.cluster import collect_cluster
+from kupgrade_lint.scan_needs import VERBS, cluster_role_rules, wanted_kinds
+
+from .world import CATALOG, WANTED
 
 RBAC = Path(__file__).resolve().parents[2] / "deploy" / "rbac.yaml"
 
@@ -89,7 +94,7 @@ def test_cluster_role_grants_only_get_and_list():
 @pytest.mark.parametrize("shape", ["v1.14", "v1.21"])
 def test_every_request_is_allowed_by_the_cluster_role(fake_cluster, tmp_path, shape):
     env = fake_cluster(shape)
-    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig))
+    collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), wanted=WANTED)
     role = _cluster_role()
     requests = env.cluster.requests
     assert len(requests) > 50
@@ -98,5 +103,44 @@ def test_every_request_is_allowed_by_the_cluster_role(fake_cluster, tmp_path, sh
     # The matcher is not vacuous: something the collector must never do is denied.
     assert not allowed(role, request_attributes("GET", "/api/v1/namespaces/x/pods/p/exec", {}))
     assert not allowed(role, request_attributes("DELETE", "/api/v1/namespaces/x/pods/p", {}))
-    assert not allowed(role, request_attributes("GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles", {}))
+    assert not allowed(role, request_attributes("POST", "/apis/authentication.k8s.io/v1/tokenreviews", {}))
+    assert not allowed(role, request_attributes("GET", "/apis/rbac.authorization.k8s.io/v1/clusterroles", {"watch": "true"}))
     assert not allowed(role, request_attributes("GET", "/logs", {}))
+
+
+def _granted(role: dict) -> dict[str, set[str]]:
+    granted: dict[str, set[str]] = {}
+    for rule in role["rules"]:
+        if "nonResourceURLs" in rule:
+            continue
+        assert sorted(rule["verbs"]) == sorted(VERBS), rule
+        assert not rule.get("resourceNames"), rule
+        for group in rule["apiGroups"]:
+            granted.setdefault(group, set()).update(rule["resources"])
+    return granted
+
+
+def test_cluster_role_grants_exactly_what_the_scan_needs():
+    needed = {group: set(resources) for group, resources in cluster_role_rules(CATALOG).items()}
+    granted = _granted(_cluster_role())
+    missing = {g: sorted(r - granted.get(g, set())) for g, r in needed.items() if r - granted.get(g, set())}
+    extra = {g: sorted(r - needed.get(g, set())) for g, r in granted.items() if r - needed.get(g, set())}
+    assert missing == {}, f"deploy/rbac.yaml lacks {missing}"
+    assert extra == {}, f"deploy/rbac.yaml grants more than the scan needs: {extra}"
+
+
+def test_the_collector_and_the_role_share_one_source():
+    # The fixtures hand the collector exactly what the CLI computes.
+    assert WANTED == wanted_kinds(CATALOG)
+    needed = cluster_role_rules(CATALOG)
+    for want in WANTED:
+        for group in want.groups:
+            assert group in needed, (want.kind, group)
+    # A kind added to the catalog is needed at once, in every group that serves it.
+    catalog = load_catalog()
+    catalog.add_document({"apis": [{
+        "api_version": "cert-manager.io/v1alpha2", "kind": "Certificate", "read_by": "kube-apiserver",
+        "deprecated_in": None, "removed_in": "1.22", "replacement": "cert-manager.io/v1",
+        "sources": ["https://cert-manager.io/docs/releases/upgrading/remove-deprecated-apis/"],
+    }]}, "user.yaml")
+    assert cluster_role_rules(catalog)["cert-manager.io"] == {"certificates"}

@@ -17,7 +17,7 @@ from kupgrade_lint.collectors.redact import (
     sanitize_object,
 )
 
-from .world import PLANTED
+from .world import PLANTED, WANTED
 
 
 def _encodings(secret: str) -> set[bytes]:
@@ -34,7 +34,7 @@ def _all_bytes(root: Path) -> list[tuple[Path, bytes]]:
 def test_no_planted_secret_anywhere_in_the_snapshot(fake_cluster, tmp_path, shape):
     env = fake_cluster(shape)
     out = tmp_path / "snap"
-    collect_cluster(out, kubeconfig=str(env.kubeconfig))
+    collect_cluster(out, kubeconfig=str(env.kubeconfig), wanted=WANTED)
     files = _all_bytes(out)
     assert len(files) > 40
     # The secrets were really there to be found: the collector did read Secrets.

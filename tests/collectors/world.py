@@ -14,7 +14,25 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from kupgrade_lint.catalog import load_catalog
+from kupgrade_lint.scan_needs import wanted_kinds
+
 from .fakeapi import FakeCluster
+
+# What the CLI asks the collector to list, from the built-in catalog and the checks.
+CATALOG = load_catalog()
+WANTED = wanted_kinds(CATALOG)
+
+
+@dataclass(frozen=True)
+class Planted:
+    """An object planted for a kind the catalog knows, managed through one of its removed versions."""
+
+    kind: str
+    namespace: str | None
+    name: str
+    api_version: str | None  # the removed version its evidence names (None: no removed version left)
+    evidence: str  # "last-applied-configuration" or "managedFields"
 
 # Strings that must never appear in a snapshot, in any encoding.
 PLANTED = {
@@ -382,6 +400,7 @@ def populate(cluster: FakeCluster, *, webhook_tls: KeyPair, url_webhook_port: in
                 },
             },
         )
+    cluster.planted = plant_catalog_kinds(cluster)
     cluster.metrics = (
         "# HELP apiserver_request_total Counter of apiserver requests.\n"
         "# TYPE apiserver_request_total counter\n"
@@ -394,3 +413,50 @@ def populate(cluster: FakeCluster, *, webhook_tls: KeyPair, url_webhook_port: in
         "# TYPE apiserver_request_total counter\n"
         'apiserver_request_total{code="200",verb="LIST"} 42\n'
     )
+
+
+def _served(cluster: FakeCluster, kind: str, groups: tuple[str, ...]) -> dict | None:
+    for group in groups:
+        g = cluster.group(group)
+        for resources in (g or {}).get("versions", {}).values():
+            for res in resources:
+                if res["kind"] == kind and "/" not in res["name"] and "list" in res["verbs"]:
+                    return res
+    return None
+
+
+def plant_catalog_kinds(cluster: FakeCluster) -> list[Planted]:
+    """One object of every wanted kind the server serves and holds nothing of yet.
+
+    Where the catalog knows a version of the kind removed after the server's minor, the object
+    says it is managed through it, in turn by its last-applied-configuration and managedFields.
+    """
+    minor = int(cluster.git_version.split(".")[1])
+    planted: list[Planted] = []
+    for want in WANTED:
+        res = _served(cluster, want.kind, want.groups)
+        if res is None or cluster.objects.get(res["name"]):
+            continue
+        removed = sorted(
+            (e for e in CATALOG.apis.values()
+             if e.kind == want.kind and e.read_by == "kube-apiserver" and e.api_version in want.avoid
+             and int(e.removed_in.split(".")[1]) > minor),
+            key=lambda e: (int(e.removed_in.split(".")[1]), e.api_version),
+        )
+        namespace = "apps" if res["namespaced"] else None
+        name = f"{want.kind.lower()}-legacy"
+        meta = _meta(name, namespace)
+        version = removed[0].api_version if removed else None
+        evidence = "last-applied-configuration" if len(planted) % 2 == 0 else "managedFields"
+        if version and evidence == "last-applied-configuration":
+            applied = {"apiVersion": version, "kind": want.kind, "metadata": {"name": name, **({"namespace": namespace} if namespace else {})}}
+            meta["annotations"] = {"kubectl.kubernetes.io/last-applied-configuration": json.dumps(applied)}
+        elif version:
+            meta["managedFields"] = [{"manager": "legacy-operator", "operation": "Update", "apiVersion": version,
+                                      "time": "2020-01-01T00:00:00Z", "fieldsType": "FieldsV1", "fieldsV1": {"f:metadata": {}}}]
+        obj: dict = {"metadata": meta}
+        if want.kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"):
+            obj["webhooks"] = []
+        cluster.add(res["name"], obj)
+        planted.append(Planted(want.kind, namespace, name, version, evidence))
+    return planted
