@@ -25,6 +25,9 @@ CHECK_READS: dict[str, tuple[str, ...]] = {
     "Job": ("batch",),
     "MutatingWebhookConfiguration": ("admissionregistration.k8s.io",),
     "ValidatingWebhookConfiguration": ("admissionregistration.k8s.io",),
+    # Serving certificates of conversion webhooks and aggregated APIs (checks/certificate.py).
+    "APIService": ("apiregistration.k8s.io",),
+    "CustomResourceDefinition": ("apiextensions.k8s.io",),
     # Prometheus Operator objects, when their CRDs are installed.
     "PodMonitor": ("monitoring.coreos.com",),
     "PrometheusRule": ("monitoring.coreos.com",),

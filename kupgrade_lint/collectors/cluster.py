@@ -291,7 +291,11 @@ class _ClusterCollector:
     # -- webhook certificates --------------------------------------------------------------
 
     def _collect_webhook_certificates(self) -> None:
-        configs = self.listed.get("mutatingwebhookconfigurations", []) + self.listed.get("validatingwebhookconfigurations", [])
+        configs = [
+            obj
+            for resource in ("mutatingwebhookconfigurations", "validatingwebhookconfigurations", "customresourcedefinitions", "apiservices")
+            for obj in self.listed.get(resource, [])
+        ]
         endpoints = webhook_endpoints(configs)
         if not endpoints:
             return

@@ -1,4 +1,4 @@
-"""Serving certificates of admission webhooks, written as ``tls/<host>_<port>.pem``.
+"""Serving certificates of admission and conversion webhooks and aggregated APIs, written as ``tls/<host>_<port>.pem``.
 
 An upgrade can break webhooks through their certificates: since Kubernetes 1.19 (Go 1.15) a
 serving certificate without a subjectAltName is rejected
@@ -39,28 +39,51 @@ class WebhookEndpoint:
         return f"{self.host}_{self.port}"
 
 
-def webhook_endpoints(configurations: list[dict]) -> list[WebhookEndpoint]:
-    """Every distinct endpoint of the given (Mutating|Validating)WebhookConfiguration objects."""
+def _client_configs(obj: dict) -> list[tuple[str, dict]]:
+    """(label, clientConfig) of every endpoint an object makes the apiserver call."""
+    kind = str(obj.get("kind", "WebhookConfiguration"))
+    name = str((obj.get("metadata") or {}).get("name", ""))
+    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+    if kind == "CustomResourceDefinition":
+        conversion = spec.get("conversion") if isinstance(spec.get("conversion"), dict) else {}
+        if conversion.get("strategy") != "Webhook":
+            return []
+        webhook = conversion.get("webhook") if isinstance(conversion.get("webhook"), dict) else {}
+        client = webhook.get("clientConfig") or conversion.get("webhookClientConfig")  # apiextensions v1 / v1beta1
+        return [(f"{kind}/{name}/conversion", client)] if isinstance(client, dict) else []
+    if kind == "APIService":
+        service = spec.get("service")
+        if not isinstance(service, dict) or spec.get("insecureSkipTLSVerify") is True:
+            return []
+        return [(f"{kind}/{name}", {"service": service})]
+    hooks = obj.get("webhooks") if isinstance(obj.get("webhooks"), list) else []
+    return [(f"{kind}/{name}/{h.get('name', '')}", h.get("clientConfig")) for h in hooks if isinstance(h, dict) and isinstance(h.get("clientConfig"), dict)]
+
+
+def webhook_endpoints(objects: list[dict]) -> list[WebhookEndpoint]:
+    """Every distinct TLS endpoint of admission webhooks, CRD conversion webhooks and aggregated APIs."""
     endpoints: dict[str, WebhookEndpoint] = {}
-    for conf in configurations:
-        kind = str(conf.get("kind", "WebhookConfiguration"))
-        conf_name = str((conf.get("metadata") or {}).get("name", ""))
-        for hook in conf.get("webhooks") or []:
-            client = hook.get("clientConfig") or {}
-            label = f"{kind}/{conf_name}/{hook.get('name', '')}"
+    for obj in objects:
+        for label, client in _client_configs(obj):
             if client.get("url"):
-                parts = urlsplit(str(client["url"]))
+                try:
+                    parts = urlsplit(str(client["url"]))
+                    port = parts.port or 443
+                except ValueError:
+                    continue
                 if not parts.hostname:
                     continue
-                ep = WebhookEndpoint(label, parts.hostname, parts.port or 443, url=str(client["url"]))
+                ep = WebhookEndpoint(label, parts.hostname, port, url=str(client["url"]))
             elif isinstance(client.get("service"), dict):
                 svc = client["service"]
                 ns, name = str(svc.get("namespace", "")), str(svc.get("name", ""))
+                try:
+                    port = int(svc.get("port") or 443)
+                except (TypeError, ValueError):
+                    continue
                 # The apiserver calls https://<name>.<namespace>.svc:<port>, port 443 by default
                 # (https://kubernetes.io/docs/reference/access-authn-authz/extensible-admission-controllers/#service-reference).
-                ep = WebhookEndpoint(
-                    label, f"{name}.{ns}.svc", int(svc.get("port") or 443), service_namespace=ns, service_name=name
-                )
+                ep = WebhookEndpoint(label, f"{name}.{ns}.svc", port, service_namespace=ns, service_name=name)
             else:
                 continue
             endpoints.setdefault(ep.file_stem, ep)

@@ -141,3 +141,23 @@ def test_presented_certificate_is_judged(tmp_path: Path, mode: str, trusted_ca: 
         return
     assert [(f.rule_id, f.hop) for f in certificate_findings] == [(rule, hop)], [f.message for f in certificate_findings]
     assert text in certificate_findings[0].message
+
+
+def test_the_collector_finds_endpoints_of_conversion_webhooks_and_aggregated_apis() -> None:
+    from kupgrade_lint.collectors.tlscerts import webhook_endpoints
+
+    objects = [
+        {"kind": "CustomResourceDefinition", "metadata": {"name": "widgets.example.com"},
+         "spec": {"conversion": {"strategy": "Webhook", "webhook": {"clientConfig": {"service": {"name": "conv", "namespace": "w", "port": 8443}}}}}},
+        {"kind": "CustomResourceDefinition", "metadata": {"name": "old.example.com"},
+         "spec": {"conversion": {"strategy": "Webhook", "webhookClientConfig": {"url": "https://conv.example.com:9443/convert"}}}},
+        {"kind": "CustomResourceDefinition", "metadata": {"name": "none.example.com"}, "spec": {"conversion": {"strategy": "None"}}},
+        {"kind": "APIService", "metadata": {"name": "v1beta1.metrics.k8s.io"}, "spec": {"service": {"name": "metrics-server", "namespace": "kube-system"}}},
+        {"kind": "APIService", "metadata": {"name": "v1.skip"}, "spec": {"insecureSkipTLSVerify": True, "service": {"name": "s", "namespace": "n"}}},
+        {"kind": "ValidatingWebhookConfiguration", "metadata": {"name": "v"}, "webhooks": [5, {"name": "bad-port", "clientConfig": {"url": "https://h:99999/"}}]},
+    ]
+    assert [(e.webhook, e.host, e.port) for e in webhook_endpoints(objects)] == [
+        ("CustomResourceDefinition/old.example.com/conversion", "conv.example.com", 9443),
+        ("CustomResourceDefinition/widgets.example.com/conversion", "conv.w.svc", 8443),
+        ("APIService/v1beta1.metrics.k8s.io", "metrics-server.kube-system.svc", 443),
+    ]
