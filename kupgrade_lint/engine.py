@@ -12,6 +12,7 @@ from kupgrade_lint.component_config import ComponentConfig
 from kupgrade_lint.errors import CatalogError
 from kupgrade_lint.findings import Finding, HopReport, Location, Report, RuleInfo, Severity
 from kupgrade_lint.images import hop_images
+from kupgrade_lint.kubeadm_render import KubeadmModel
 from kupgrade_lint.snapshot.model import InputProblem, Snapshot
 from kupgrade_lint.versions import Hop, KubeVersion, upgrade_path
 
@@ -65,7 +66,7 @@ def _problem_candidate(problem: InputProblem) -> Candidate:
 def scan(snapshot: Snapshot, catalog: Catalog, request: ScanRequest) -> Report:
     """Judge the snapshot for every hop from the current version to the target."""
     checks = load_checks()
-    config = ComponentConfig(snapshot)
+    config = ComponentConfig(snapshot, kubeadm=KubeadmModel(catalog))
     facts = read_cluster_facts(snapshot, config)
     current = request.current or facts.detect_current()[0]
     hops = tuple(upgrade_path(current, request.target, catalog.last_patch))
@@ -87,7 +88,7 @@ def scan(snapshot: Snapshot, catalog: Catalog, request: ScanRequest) -> Report:
             if candidate.breaks_in is None:
                 findings.add(_finding(input_rule, candidate, None))
                 continue
-            backports = rule.backported_to if candidate.breaks_in == rule.breaks_in else ()
+            backports = candidate.backported_to or (rule.backported_to if candidate.breaks_in == rule.breaks_in else ())
             hop = hop_for(hops, candidate.breaks_in, backports)
             if hop is not None:
                 findings.add(_finding(rule, candidate, hop.minor))

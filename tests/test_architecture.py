@@ -14,11 +14,14 @@ FORBIDDEN = {
     "collectors": ("kupgrade_lint.checks", "kupgrade_lint.engine", "kupgrade_lint.reporters", "kupgrade_lint.catalog", "kupgrade_lint.cli", "kupgrade_lint.suppress"),
     "checks": ("kupgrade_lint.collectors", "kupgrade_lint.reporters", "kupgrade_lint.cli", "kupgrade_lint.engine"),
     "reporters": tuple(
-        f"kupgrade_lint.{m}" for m in ("checks", "collectors", "engine", "catalog", "snapshot", "parsers", "cli", "component_config", "cluster_facts")
+        f"kupgrade_lint.{m}" for m in ("checks", "collectors", "engine", "catalog", "snapshot", "parsers", "cli", "component_config", "cluster_facts", "settings", "kubeadm_render")
     ),
     "parsers": ("kupgrade_lint.checks", "kupgrade_lint.collectors", "kupgrade_lint.engine", "kupgrade_lint.reporters", "kupgrade_lint.catalog", "kupgrade_lint.cli"),
     "snapshot": ("kupgrade_lint.checks", "kupgrade_lint.collectors", "kupgrade_lint.engine", "kupgrade_lint.reporters", "kupgrade_lint.cli"),
     "engine.py": ("kupgrade_lint.collectors", "kupgrade_lint.reporters", "kupgrade_lint.cli"),
+    # Settings and kubeadm's render model say what is set and what kubeadm writes; they never judge.
+    "settings": ("kupgrade_lint.checks", "kupgrade_lint.engine", "kupgrade_lint.collectors", "kupgrade_lint.reporters", "kupgrade_lint.cli"),
+    "kubeadm_render.py": ("kupgrade_lint.checks", "kupgrade_lint.engine", "kupgrade_lint.collectors", "kupgrade_lint.reporters", "kupgrade_lint.cli", "kupgrade_lint.settings"),
 }
 
 

@@ -44,7 +44,8 @@ class Candidate:
 
     ``breaks_in`` is the minor at which it breaks; None only for input problems, which apply to
     the whole scan. ``remediation``/``severity`` override the rule's when set; ``references``
-    add the sources of the catalog fact behind the candidate.
+    add the sources of the catalog fact behind the candidate; ``backported_to`` (patch releases
+    that got the change early) overrides the rule's for a fact of its own.
     """
 
     breaks_in: str | None
@@ -55,6 +56,7 @@ class Candidate:
     evidence: str | None = None
     confidence: str | None = None
     severity: Severity | None = None
+    backported_to: tuple[str, ...] = ()
 
 
 CheckFunction = Callable[[CheckContext, Rule], Iterable[Candidate]]
