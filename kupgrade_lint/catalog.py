@@ -154,6 +154,7 @@ class KubeadmDefault:
     when: str | None = None
     optional: bool = False
     effect: str | None = None
+    binary_default: str | None = None
     upgrade_removes: bool = False
 
     @property
@@ -277,6 +278,8 @@ def _show(key: Any) -> str:
 
 def _check_order(entry: Any, origin: str) -> None:
     """deprecated ≤ removed and replacement available ≤ removed: a data error otherwise."""
+    if isinstance(entry, KubeadmDefault) and entry.rendered_until is not None and minor_key(entry.rendered_until) <= minor_key(entry.rendered_from):
+        raise CatalogError(f"{origin}: kubeadm {entry.component} {entry.flag or 'probe'}: rendered_until {entry.rendered_until} is not after rendered_from {entry.rendered_from}")
     removed = getattr(entry, "removed_in", None)
     if removed is None:
         return

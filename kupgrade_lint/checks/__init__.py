@@ -83,6 +83,7 @@ def load_checks() -> dict[str, CheckFunction]:
         coredns,
         feature_gate,
         images,
+        kubeadm_manifests,
         monitoring,
         removed_api,
         removed_flag,
