@@ -21,6 +21,11 @@ from kupgrade_lint.versions import minor_key
 
 KUBELET_CONFIG_FILE = "/var/lib/kubelet/config.yaml"
 _DOCS = "https://kubernetes.io/docs/setup/production-environment/tools/kubeadm/control-plane-flags/"
+# kubeadm patches: --experimental-patches from 1.19 (kubernetes PR 92017), --patches and the
+# Init/JoinConfiguration `patches:` field from 1.22 (PR 104065 then removed the experimental flag);
+# the kubeletconfiguration target from 1.25 (PR 110405); extraEnvs with the v1beta4 API in 1.31.
+_PATCHES = f"a kubeadm patch (--experimental-patches from kubeadm 1.19, --patches or the patches: field from 1.22; {_DOCS})"
+_EXTRA_ENVS = "extraEnvs (kubeadm API v1beta4, kubeadm 1.31+; https://kubernetes.io/docs/reference/config-api/kubeadm-config.v1beta4/)"
 
 
 def _section_name(component: str) -> str:
@@ -44,6 +49,27 @@ def _pods(ctx: CheckContext) -> Iterator[tuple[StaticPod, Any]]:
         render = config.render(pod)
         if render is not None:
             yield pod, render
+
+
+def _patch_files(ctx: CheckContext) -> dict[tuple[str | None, str], list[str]]:
+    """kubeadm patch files on each node ("target[suffix][+patchtype].extension" in a patches directory), by target."""
+    found: dict[tuple[str | None, str], list[str]] = {}
+    for node, files in ctx.snapshot.node_files.items():
+        for path in files:
+            directory, _, name = path.rpartition("/")
+            if "patches" not in directory:
+                continue
+            for target in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd", "kubeletconfiguration"):
+                if name.startswith(target) and name.endswith((".yaml", ".json")):
+                    found.setdefault((node, target), []).append(path)
+    return found
+
+
+def _patch_note(patches: dict, node: str | None, target: str) -> str:
+    files = patches.get((node, target))
+    if not files:
+        return ""
+    return f" (kubeadm patches for {target} are on this node, {', '.join(sorted(files))}: if kubeadm upgrade is run with them, check that they re-apply this)"
 
 
 def _where(pod: StaticPod) -> str:
@@ -73,8 +99,9 @@ def kubeadm_manifest_hand_edit(ctx: CheckContext, rule: Rule) -> Iterable[Candid
     if not pods:
         return
     version = ctx.config.kubeadm_version.minor_string
-    tail = f"`kubeadm upgrade` rewrites the manifest at the hop to {hop} and the edit is lost"
+    patches = _patch_files(ctx)
     for pod, render in pods:
+        tail = f"`kubeadm upgrade` rewrites the manifest at the hop to {hop} and the edit is lost" + _patch_note(patches, pod.node, pod.component)
         where = _where(pod)
         section = _section_name(pod.component)
         for use, location in pod.flags:
@@ -89,7 +116,7 @@ def kubeadm_manifest_hand_edit(ctx: CheckContext, rule: Rule) -> Iterable[Candid
                 continue
             remediation = (
                 f"To keep it, set it in the ClusterConfiguration ({section}.extraArgs: {use.name}: \"{use.value or ''}\") before the hop, "
-                f"or re-apply it with a kubeadm patch (--patches, kubeadm 1.22+; {_DOCS}); `kubeadm upgrade diff` shows what kubeadm will write."
+                f"or re-apply it with {_PATCHES}; `kubeadm upgrade diff` shows what kubeadm will write."
             )
             yield Candidate(hop, what, location, remediation=remediation + _removal_note(ctx, pod.component, use.name))
         for env in pod.env:
@@ -100,7 +127,7 @@ def kubeadm_manifest_hand_edit(ctx: CheckContext, rule: Rule) -> Iterable[Candid
                 f"{where} sets the environment variable {env.name}={env.value or ''} by hand: kubeadm renders only extraEnvs and its own *_proxy variables; {tail}",
                 env.location,
                 remediation=(
-                    f"To keep it, set it in {section}.extraEnvs (kubeadm API v1beta4, kubeadm 1.31+) or with a kubeadm patch (--patches, kubeadm 1.22+; {_DOCS}); "
+                    f"To keep it, set it in {section}.{_EXTRA_ENVS} or with {_PATCHES}; "
                     "with an older kubeadm, re-apply it after `kubeadm upgrade` on every control-plane node, at every hop."
                 ),
             )
@@ -116,7 +143,7 @@ def kubeadm_manifest_hand_edit(ctx: CheckContext, rule: Rule) -> Iterable[Candid
                 hop,
                 f"{where} probes {pod.probe[1]} port {pod.probe[0]}; kubeadm {version} renders a liveness probe on {render.probe[1]} port {render.probe[0]}; {tail}",
                 pod.probe_location or pod.location,
-                remediation=f"Keep the probe with a kubeadm patch (--patches, kubeadm 1.22+; {_DOCS}), or drop the edit.",
+                remediation=f"Keep the probe with {_PATCHES}, or drop the edit.",
             )
 
 
@@ -143,7 +170,7 @@ def kubeadm_manifest_default_removed(ctx: CheckContext, rule: Rule) -> Iterable[
                 pod.location,
                 remediation=(
                     f"If the manifest must keep behaving as it does now, override the flag in {_section_name(pod.component)}.extraArgs "
-                    f"(kubeadm renders extraArgs over its defaults) or remove it with a kubeadm patch (--patches, kubeadm 1.22+; {_DOCS})."
+                    f"(kubeadm renders extraArgs over its defaults) or remove it with {_PATCHES}."
                     + _removal_note(ctx, pod.component, name)
                 ),
                 references=rendered.entry.sources if rendered.entry is not None else (),
@@ -205,10 +232,12 @@ def kubelet_config_hand_edit(ctx: CheckContext, rule: Rule) -> Iterable[Candidat
     if source is None:
         return
     wanted = dict(_leaves(source.data))
+    patches = _patch_files(ctx)
     for config in ctx.config.configs_of_kind("KubeletConfiguration"):
         if config.owner is not None or config.file != KUBELET_CONFIG_FILE or config.node is None:
             continue
         have = dict(_leaves(config.data))
+        note = _patch_note(patches, config.node, "kubeletconfiguration")
         owner = f"ConfigMap {source.owner.namespace}/{source.owner.name}" if source.owner else source.file
         for path in sorted(set(have) | set(wanted), key=lambda p: tuple(str(x) for x in p)):
             if have.get(path) == wanted.get(path):
@@ -219,11 +248,11 @@ def kubelet_config_hand_edit(ctx: CheckContext, rule: Rule) -> Iterable[Candidat
             line_path = path if path in have else path[:1]
             yield Candidate(
                 hop,
-                f"{config.node}:{KUBELET_CONFIG_FILE} has {field}={node_value} but {owner} has {cm_value}: `kubeadm upgrade node` at the hop to {hop} rewrites the file from the ConfigMap and the node's value is lost",
+                f"{config.node}:{KUBELET_CONFIG_FILE} has {field}={node_value} but {owner} has {cm_value}: `kubeadm upgrade node` at the hop to {hop} rewrites the file from the ConfigMap and the node's value is lost{note}",
                 Location(file=config.file, line=config.document.line_of(line_path) if path in have or path[:1] in have else 1, node=config.node, field=field),
                 remediation=(
                     f"Put the setting in {owner} (kubectl -n kube-system edit cm; it applies to every node) or, for this node only, "
-                    "in a kubeadm patch of the target kubeletconfiguration (--patches, kubeadm 1.25+)."
+                    "in a kubeadm patch of the kubeletconfiguration target (kubeadm 1.25+, kubernetes PR 110405)."
                 ),
             )
 
