@@ -57,8 +57,8 @@ class ClusterInputs:
     kubernetes_version: str | None
 
     @classmethod
-    def from_cluster_configuration(cls, data: dict, status: dict | None = None) -> "ClusterInputs":
-        """Read a ClusterConfiguration (and the ClusterStatus stored next to it, when there is one)."""
+    def from_cluster_configuration(cls, data: dict) -> "ClusterInputs":
+        """Read a ClusterConfiguration (per-node values come from ``node_variables``)."""
         networking = data.get("networking") if isinstance(data.get("networking"), dict) else {}
         etcd = data.get("etcd") if isinstance(data.get("etcd"), dict) else {}
         external = etcd.get("external") if isinstance(etcd.get("external"), dict) else None
@@ -128,7 +128,7 @@ class RenderedFlag:
     name: str
     value: str | None
     certain: bool
-    entry: KubeadmDefault
+    entry: KubeadmDefault | None
     from_extra_args: bool = False
 
 
@@ -211,7 +211,7 @@ class KubeadmModel:
                 probe = (port, entry.probe_scheme or "HTTP") if port else None
         for name, value in inputs.extra_args.get(component, {}).items():
             entry = flags[name].entry if name in flags else None
-            flags[name] = RenderedFlag(name, value, True, entry, from_extra_args=True)  # type: ignore[arg-type]
+            flags[name] = RenderedFlag(name, value, True, entry, from_extra_args=True)
         return ComponentRender(component, version, flags, self.image(component, inputs, version), probe, dict(inputs.extra_envs.get(component, {})))
 
     def image(self, component: str, inputs: ClusterInputs, version: KubeVersion) -> str | None:

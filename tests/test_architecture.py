@@ -51,3 +51,11 @@ def test_only_the_cli_exits():
         text = file.read_text()
         for call in ("sys.exit(", "typer.Exit(", "os._exit(", "raise SystemExit"):
             assert call not in text, f"{file.relative_to(PACKAGE)} exits ({call})"
+
+
+def test_every_package_ships_in_the_wheel():
+    """pyproject.toml lists the packages explicitly: a new subpackage left out would be missing from the wheel."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(PACKAGE.parent).parts) for p in PACKAGE.rglob("__init__.py")}
+    assert found - listed == set()

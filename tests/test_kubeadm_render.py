@@ -83,3 +83,30 @@ def test_network_plugin_error_says_kubeadm_leaves_it(tmp_path: Path):
     report = scan(load_inputs(tmp_path, []), _catalog(), ScanRequest(target=KubeVersion.parse("v1.24.17"), current=KubeVersion.parse("v1.23.17")))
     (finding,) = [f for f in report.findings if f.rule_id == "KUP010"]
     assert "kubeadm does not remove it from /var/lib/kubelet/kubeadm-flags.env during upgrade" in finding.remediation
+
+
+def test_kup050_and_the_model_agree_on_when_kubeadm_adds_port_0():
+    """KUP050 (scrapes of 10251/10252) and the render model state the same --port=0 fact; they must not drift."""
+    catalog = _catalog()
+    rule = catalog.rules["KUP050"]
+    for component in ("kube-scheduler", "kube-controller-manager"):
+        (entry,) = [e for e in catalog.kubeadm.values() if e.component == component and e.flag == "port"]
+        assert (entry.rendered_from, entry.backported_to) == (rule.breaks_in, rule.backported_to)
+
+
+def test_an_unmodelled_kubeadm_version_is_said(tmp_path: Path):
+    config_map = tmp_path / "cluster" / "kube-system" / "kubeadm-config.yaml"
+    config_map.parent.mkdir(parents=True)
+    config_map.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: kubeadm-config\n  namespace: kube-system\n"
+        "data:\n  ClusterConfiguration: |\n    apiVersion: kubeadm.k8s.io/v1beta1\n    kind: ClusterConfiguration\n    kubernetesVersion: v1.13.5\n"
+    )
+    manifest = tmp_path / "nodes" / "master-1" / "etc" / "kubernetes" / "manifests" / "kube-apiserver.yaml"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text("apiVersion: v1\nkind: Pod\nmetadata:\n  name: kube-apiserver\n  namespace: kube-system\nspec:\n  containers:\n  - command: [kube-apiserver, --x=1]\n    name: kube-apiserver\n")
+    config = ComponentConfig(load_inputs(tmp_path, []), kubeadm=KubeadmModel(_catalog()))
+    assert [p.message for p in config.problems] == [
+        "what kubeadm v1.13.5 renders is not modelled (rules/kubeadm.yaml); static pod manifests were not checked for hand edits"
+    ]
+    (flag,) = [f for f in config.flags if f.name == "x"]
+    assert flag.kubeadm_default and not flag.hand_edit
