@@ -122,9 +122,11 @@ def kubeadm_manifest_hand_edit(ctx: CheckContext, rule: Rule) -> Iterable[Candid
         for env in pod.env:
             if render.env_is_kubeadms(env.name, env.value):
                 continue
+            setting = f"{env.name}={env.value or ''}"
+            doing = next((f" ({why})" for known, why in (rule.params.get("explain") or {}).items() if known == setting), "")
             yield Candidate(
                 hop,
-                f"{where} sets the environment variable {env.name}={env.value or ''} by hand: kubeadm renders only extraEnvs and its own *_proxy variables; {tail}",
+                f"{where} sets the environment variable {setting} by hand{doing}: kubeadm renders only extraEnvs and its own *_proxy variables; {tail}",
                 env.location,
                 remediation=(
                     f"To keep it, set it in {section}.{_EXTRA_ENVS} or with {_PATCHES}; "
