@@ -89,7 +89,7 @@ def scan(snapshot: Snapshot, catalog: Catalog, request: ScanRequest) -> Report:
                 findings.add(_finding(input_rule, candidate, None))
                 continue
             backports = candidate.backported_to or (rule.backported_to if candidate.breaks_in == rule.breaks_in else ())
-            hop = hop_for(hops, candidate.breaks_in, backports)
+            hop = hops[0] if candidate.at_first_hop else hop_for(hops, candidate.breaks_in, backports)
             if hop is not None:
                 findings.add(_finding(rule, candidate, hop.minor))
 

@@ -45,7 +45,9 @@ class Candidate:
     ``breaks_in`` is the minor at which it breaks; None only for input problems, which apply to
     the whole scan. ``remediation``/``severity`` override the rule's when set; ``references``
     add the sources of the catalog fact behind the candidate; ``backported_to`` (patch releases
-    that got the change early) overrides the rule's for a fact of its own.
+    that got the change early) overrides the rule's for a fact of its own. ``at_first_hop``
+    places it on the first hop whatever its versions (what the next ``kubeadm upgrade`` rewrites,
+    a patch release of the same minor included).
     """
 
     breaks_in: str | None
@@ -57,6 +59,7 @@ class Candidate:
     confidence: str | None = None
     severity: Severity | None = None
     backported_to: tuple[str, ...] = ()
+    at_first_hop: bool = False
 
 
 CheckFunction = Callable[[CheckContext, Rule], Iterable[Candidate]]

@@ -36,6 +36,11 @@ def _written(name: str, value: str | None) -> str:
     return f"--{name}" + (f"={value}" if value is not None else "")
 
 
+def _next_upgrade(*args, **kwargs) -> Candidate:
+    """A candidate for what the next ``kubeadm upgrade`` rewrites: the first hop, even a patch release of the same minor."""
+    return Candidate(*args, at_first_hop=True, **kwargs)
+
+
 def _first_hop(ctx: CheckContext) -> str | None:
     return ctx.hops[0].minor if ctx.hops else None
 
@@ -118,13 +123,13 @@ def kubeadm_manifest_hand_edit(ctx: CheckContext, rule: Rule) -> Iterable[Candid
                 f"To keep it, set it in the ClusterConfiguration ({section}.extraArgs: {use.name}: \"{use.value or ''}\") before the hop, "
                 f"or re-apply it with {_PATCHES}; `kubeadm upgrade diff` shows what kubeadm will write."
             )
-            yield Candidate(hop, what, location, remediation=remediation + _removal_note(ctx, pod.component, use.name))
+            yield _next_upgrade(hop, what, location, remediation=remediation + _removal_note(ctx, pod.component, use.name))
         for env in pod.env:
             if render.env_is_kubeadms(env.name, env.value):
                 continue
             setting = f"{env.name}={env.value or ''}"
             doing = next((f" ({why})" for known, why in (rule.params.get("explain") or {}).items() if known == setting), "")
-            yield Candidate(
+            yield _next_upgrade(
                 hop,
                 f"{where} sets the environment variable {setting} by hand{doing}: kubeadm renders only extraEnvs and its own *_proxy variables; {tail}",
                 env.location,
@@ -134,14 +139,14 @@ def kubeadm_manifest_hand_edit(ctx: CheckContext, rule: Rule) -> Iterable[Candid
                 ),
             )
         if render.image and pod.image and pod.image != render.image:
-            yield Candidate(
+            yield _next_upgrade(
                 hop,
                 f"{where} runs image {pod.image}; kubeadm {version} renders {render.image} from the ClusterConfiguration; at the hop to {hop} kubeadm writes its own image",
                 pod.image_location,
                 remediation="Set imageRepository (etcd: etcd.local.imageRepository/imageTag) in the ClusterConfiguration to keep a registry of your own, and mirror the images of every hop there.",
             )
         if render.probe and pod.probe and pod.probe != render.probe:
-            yield Candidate(
+            yield _next_upgrade(
                 hop,
                 f"{where} probes {pod.probe[1]} port {pod.probe[0]}; kubeadm {version} renders a liveness probe on {render.probe[1]} port {render.probe[0]}; {tail}",
                 pod.probe_location or pod.location,
@@ -166,7 +171,7 @@ def kubeadm_manifest_default_removed(ctx: CheckContext, rule: Rule) -> Iterable[
                 continue
             written = _written(name, rendered.value)
             effect = f" ({rendered.entry.effect})" if rendered.entry is not None and rendered.entry.effect else ""
-            yield Candidate(
+            yield _next_upgrade(
                 hop,
                 f"{_where(pod)} lacks {written}, which kubeadm {version} renders: `kubeadm upgrade` writes it back at the hop to {hop}{effect}",
                 pod.location,
@@ -248,7 +253,7 @@ def kubelet_config_hand_edit(ctx: CheckContext, rule: Rule) -> Iterable[Candidat
             node_value = "unset" if path not in have else repr(have[path])
             cm_value = "unset" if path not in wanted else repr(wanted[path])
             line_path = path if path in have else path[:1]
-            yield Candidate(
+            yield _next_upgrade(
                 hop,
                 f"{config.node}:{KUBELET_CONFIG_FILE} has {field}={node_value} but {owner} has {cm_value}: `kubeadm upgrade node` at the hop to {hop} rewrites the file from the ConfigMap and the node's value is lost{note}",
                 Location(file=config.file, line=config.document.line_of(line_path) if path in have or path[:1] in have else 1, node=config.node, field=field),
