@@ -114,6 +114,14 @@ class ComponentConfig:
             self.problems.append(
                 InputProblem(None, f"what kubeadm {version} renders is not modelled (rules/kubeadm.yaml); static pod manifests were not checked for hand edits")
             )
+        if kubeadm_cluster and self.kubeadm is not None and self.snapshot.node_files and not any(p.component in CONTROL_PLANE for p in self.static_pods):
+            self.problems.append(
+                InputProblem(
+                    None,
+                    "no control-plane static pod manifest (/etc/kubernetes/manifests) is in the node files of the snapshot: "
+                    "hand edits that kubeadm upgrade drops were not checked; add a control-plane node with `kupgrade-lint collect node`",
+                )
+            )
         renders: dict[int, object] = {}
 
         def classify(pod: StaticPod, name: str) -> str:
