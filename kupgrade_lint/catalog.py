@@ -129,6 +129,41 @@ class RemovedAdmissionPlugin:
 
 
 @dataclass(frozen=True)
+class KubeadmDefault:
+    """One thing kubeadm itself renders for a component, and the kubeadm minors that render it.
+
+    ``flag`` entries are command-line flags of a static pod (or, for ``kubelet``, of
+    ``kubeadm-flags.env``); ``probe_port`` entries are the liveness probe's port and scheme.
+    ``value`` may hold ``{placeholders}`` filled from the ClusterConfiguration (None: any
+    value). ``rendered_until`` is the first minor whose kubeadm no longer renders it;
+    ``backported_to`` lists patch releases that already render it before ``rendered_from``;
+    in ``tolerated_in`` minors some patches render it and some do not.
+    """
+
+    component: str
+    sources: tuple[str, ...]
+    origin: str
+    flag: str | None = None
+    value: str | None = None
+    probe_port: str | None = None
+    probe_scheme: str | None = None
+    rendered_from: str = "1.14"
+    rendered_until: str | None = None
+    backported_to: tuple[str, ...] = ()
+    tolerated_in: tuple[str, ...] = ()
+    when: str | None = None
+    optional: bool = False
+    effect: str | None = None
+    binary_default: str | None = None
+    upgrade_removes: bool = False
+
+    @property
+    def key(self) -> tuple[str, str, str, str | None]:
+        what = f"flag:{self.flag}" if self.flag else "probe"
+        return (self.component, what, self.rendered_from, self.when)
+
+
+@dataclass(frozen=True)
 class Rule:
     """A rule: metadata plus the check that implements it and its parameters."""
 
@@ -158,6 +193,7 @@ _KINDS: dict[str, tuple[type, Any]] = {
     "feature_gates": (RemovedFeatureGate, lambda e: (e.component, e.gate)),
     "admission_plugins": (RemovedAdmissionPlugin, lambda e: e.plugin),
     "rules": (Rule, lambda e: e.id),
+    "kubeadm": (KubeadmDefault, lambda e: e.key),
 }
 
 
@@ -171,6 +207,7 @@ class Catalog:
         self.feature_gates: dict[tuple[str, str], RemovedFeatureGate] = {}
         self.admission_plugins: dict[str, RemovedAdmissionPlugin] = {}
         self.rules: dict[str, Rule] = {}
+        self.kubeadm: dict[tuple, KubeadmDefault] = {}
         self.files: list[str] = []
 
     # -- loading -----------------------------------------------------------------------------
@@ -211,6 +248,7 @@ class Catalog:
             "feature_gates": self.feature_gates,
             "admission_plugins": self.admission_plugins,
             "rules": self.rules,
+            "kubeadm": self.kubeadm,
         }[kind]
 
     def finish(self) -> "Catalog":
@@ -240,6 +278,8 @@ def _show(key: Any) -> str:
 
 def _check_order(entry: Any, origin: str) -> None:
     """deprecated ≤ removed and replacement available ≤ removed: a data error otherwise."""
+    if isinstance(entry, KubeadmDefault) and entry.rendered_until is not None and minor_key(entry.rendered_until) <= minor_key(entry.rendered_from):
+        raise CatalogError(f"{origin}: kubeadm {entry.component} {entry.flag or 'probe'}: rendered_until {entry.rendered_until} is not after rendered_from {entry.rendered_from}")
     removed = getattr(entry, "removed_in", None)
     if removed is None:
         return

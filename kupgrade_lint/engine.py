@@ -13,6 +13,7 @@ from kupgrade_lint.coverage import read_coverage
 from kupgrade_lint.errors import CatalogError
 from kupgrade_lint.findings import Finding, HopReport, Location, Report, RuleInfo, Severity
 from kupgrade_lint.images import ImageRef, hop_images
+from kupgrade_lint.kubeadm_render import KubeadmModel
 from kupgrade_lint.snapshot.model import InputProblem, Snapshot
 from kupgrade_lint.versions import Hop, KubeVersion, upgrade_path
 
@@ -65,7 +66,7 @@ def _problem_candidate(problem: InputProblem) -> Candidate:
 
 def prepare(snapshot: Snapshot, catalog: Catalog, request: ScanRequest) -> CheckContext:
     """Read the settings and cluster facts once and plan the path: what every check reads."""
-    config = ComponentConfig(snapshot)
+    config = ComponentConfig(snapshot, kubeadm=KubeadmModel(catalog))
     facts = read_cluster_facts(snapshot, config)
     current = request.current or facts.detect_current()[0]
     hops = tuple(upgrade_path(current, request.target, catalog.last_patch))
@@ -103,8 +104,8 @@ def judge(ctx: CheckContext) -> Report:
             if candidate.breaks_in is None:
                 findings.add(_finding(input_rule, candidate, None))
                 continue
-            backports = rule.backported_to if candidate.breaks_in == rule.breaks_in else ()
-            hop = hop_for(hops, candidate.breaks_in, backports)
+            backports = candidate.backported_to or (rule.backported_to if candidate.breaks_in == rule.breaks_in else ())
+            hop = hops[0] if candidate.at_first_hop else hop_for(hops, candidate.breaks_in, backports)
             if hop is not None:
                 findings.add(_finding(rule, candidate, hop.minor))
 

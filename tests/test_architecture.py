@@ -14,11 +14,14 @@ FORBIDDEN = {
     "collectors": ("kupgrade_lint.checks", "kupgrade_lint.engine", "kupgrade_lint.reporters", "kupgrade_lint.catalog", "kupgrade_lint.cli", "kupgrade_lint.suppress"),
     "checks": ("kupgrade_lint.collectors", "kupgrade_lint.reporters", "kupgrade_lint.cli", "kupgrade_lint.engine"),
     "reporters": tuple(
-        f"kupgrade_lint.{m}" for m in ("checks", "collectors", "engine", "catalog", "snapshot", "parsers", "cli", "component_config", "cluster_facts")
+        f"kupgrade_lint.{m}" for m in ("checks", "collectors", "engine", "catalog", "snapshot", "parsers", "cli", "component_config", "cluster_facts", "settings", "kubeadm_render")
     ),
     "parsers": ("kupgrade_lint.checks", "kupgrade_lint.collectors", "kupgrade_lint.engine", "kupgrade_lint.reporters", "kupgrade_lint.catalog", "kupgrade_lint.cli"),
     "snapshot": ("kupgrade_lint.checks", "kupgrade_lint.collectors", "kupgrade_lint.engine", "kupgrade_lint.reporters", "kupgrade_lint.cli"),
     "engine.py": ("kupgrade_lint.collectors", "kupgrade_lint.reporters", "kupgrade_lint.cli"),
+    # Settings and kubeadm's render model say what is set and what kubeadm writes; they never judge.
+    "settings": ("kupgrade_lint.checks", "kupgrade_lint.engine", "kupgrade_lint.collectors", "kupgrade_lint.reporters", "kupgrade_lint.cli"),
+    "kubeadm_render.py": ("kupgrade_lint.checks", "kupgrade_lint.engine", "kupgrade_lint.collectors", "kupgrade_lint.reporters", "kupgrade_lint.cli", "kupgrade_lint.settings"),
 }
 
 
@@ -48,3 +51,11 @@ def test_only_the_cli_exits():
         text = file.read_text()
         for call in ("sys.exit(", "typer.Exit(", "os._exit(", "raise SystemExit"):
             assert call not in text, f"{file.relative_to(PACKAGE)} exits ({call})"
+
+
+def test_every_package_ships_in_the_wheel():
+    """pyproject.toml lists the packages explicitly: a new subpackage left out would be missing from the wheel."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(PACKAGE.parent).parts) for p in PACKAGE.rglob("__init__.py")}
+    assert found - listed == set()

@@ -78,6 +78,25 @@ EXPECTED = {
     ("1.21", "KUP081", None, None, None),
 }
 
+# What kubeadm itself starts or stops rendering at each hop (KUP102, info), on master-1's manifests. The
+# seed's manifests are exactly what kubeadm 1.14 renders from its kubeadm-config (no hand edit, KUP100/101),
+# and worker-2's config.yaml is the kubelet-config-1.14 ConfigMap's (KUP103).
+KCM, SCHED, APISERVER = (f"/etc/kubernetes/manifests/{c}.yaml" for c in ("kube-controller-manager", "kube-scheduler", "kube-apiserver"))
+KUBEADM_CHANGES = {
+    # --service-cluster-ip-range (1.16), --port=0 (1.19, backported to 1.16.13) for the controller-manager
+    ("1.16", "KUP102", M1, KCM, 12),
+    # --authentication-/--authorization-kubeconfig (1.16) and --port=0 (1.16.13) for the scheduler
+    ("1.16", "KUP102", M1, SCHED, 12),
+    # the liveness probes move to the secure ports
+    ("1.17", "KUP102", M1, KCM, 12),
+    ("1.17", "KUP102", M1, SCHED, 12),
+    # --cluster-name=lac-k8s-prd.local
+    ("1.18", "KUP102", M1, KCM, 12),
+    # --service-account-issuer and --service-account-signing-key-file
+    ("1.20", "KUP102", M1, APISERVER, 12),
+}
+EXPECTED |= KUBEADM_CHANGES
+
 
 @pytest.fixture(scope="module")
 def report():
@@ -191,3 +210,15 @@ def test_cn_only_webhook_is_found_from_its_ca_bundle_alone(tmp_path):
     # The other webhook's caBundle is a CA: its leaf is said to be unchecked, not passed as clean.
     unchecked = [f for f in result.findings if f.rule_id == "KUP090" and "validate.y.com" in f.message]
     assert len(unchecked) == 1 and "holds a CA, not the serving certificate" in unchecked[0].message
+
+
+def test_kubeadm_default_changes_say_what_changes(report):
+    changes = sorted((f.hop, f.location.file, f.message) for f in report.findings if f.rule_id == "KUP102")
+    assert len(changes) == 10
+    assert all(f.severity.value == "info" for f in report.findings if f.rule_id == "KUP102")
+    port = [m for hop, file, m in changes if "--port=0" in m]
+    assert [(hop, file) for hop, file, m in changes if "--port=0" in m] == [("1.16", KCM), ("1.16", SCHED)]
+    assert all("backported, 1.16.13" in m and "reported by KUP050" in m for m in port)
+    assert any("--cluster-name=lac-k8s-prd.local" in m for _, _, m in changes)
+    assert any("--service-account-issuer=https://kubernetes.default.svc.lac-k8s-prd.local" in m for _, _, m in changes)
+    assert not [f for f in report.findings if f.rule_id in ("KUP100", "KUP101", "KUP103", "KUP104")]

@@ -47,7 +47,10 @@ class Candidate:
 
     ``breaks_in`` is the minor at which it breaks; None only for input problems, which apply to
     the whole scan. ``remediation``/``severity`` override the rule's when set; ``references``
-    add the sources of the catalog fact behind the candidate.
+    add the sources of the catalog fact behind the candidate; ``backported_to`` (patch releases
+    that got the change early) overrides the rule's for a fact of its own. ``at_first_hop``
+    places it on the first hop whatever its versions (what the next ``kubeadm upgrade`` rewrites,
+    a patch release of the same minor included).
     """
 
     breaks_in: str | None
@@ -58,6 +61,8 @@ class Candidate:
     evidence: str | None = None
     confidence: str | None = None
     severity: Severity | None = None
+    backported_to: tuple[str, ...] = ()
+    at_first_hop: bool = False
 
 
 CheckFunction = Callable[[CheckContext, Rule], Iterable[Candidate]]
@@ -84,6 +89,7 @@ def load_checks() -> dict[str, CheckFunction]:
         coredns,
         feature_gate,
         images,
+        kubeadm_manifests,
         monitoring,
         removed_api,
         removed_flag,

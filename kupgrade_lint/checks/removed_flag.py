@@ -6,6 +6,7 @@ from typing import Iterable
 
 from kupgrade_lint.catalog import Rule
 from kupgrade_lint.checks import Candidate, CheckContext, check
+from kupgrade_lint.checks.kubeadm_manifests import cleaned_by_kubeadm, kubeadm_flags_env_note
 from kupgrade_lint.parsers.flags import parse_feature_gates
 from kupgrade_lint.versions import minor_key
 
@@ -32,6 +33,9 @@ def removed_flag(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
             remediation = f"Remove --{entry.flag} before the hop to {breaks_in}."
         if entry.replacement:
             remediation += f" Instead: {entry.replacement}"
+        if cleaned_by_kubeadm(ctx.config.kubeadm, setting.location.file, setting.name, breaks_in):
+            continue  # kubeadm upgrade removes it from kubeadm-flags.env first (KUP104 says so)
+        remediation += kubeadm_flags_env_note(ctx.config.kubeadm, setting.location.file, setting.name)
         yield Candidate(breaks_in, message, setting.location, remediation=remediation, references=entry.sources)
         # A variable that only carries removed flags goes too: report its reference in the unit.
         reference = (setting.via, setting.via_variable)

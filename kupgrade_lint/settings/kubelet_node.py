@@ -1,0 +1,99 @@
+"""kubelet flags on a node: its systemd unit and drop-ins, and the env files they expand.
+
+kubespray renders ``kubelet.env`` and the unit from its own templates and kubeadm writes
+``kubeadm-flags.env``; both are read as the files they are, whatever tool wrote them.
+"""
+
+from __future__ import annotations
+
+from kupgrade_lint.findings import Location
+from kupgrade_lint.parsers.envfile import EnvFileError, parse_env_file
+from kupgrade_lint.parsers.flags import FlagUse, parse_flags
+from kupgrade_lint.parsers.systemd import expand_exec_start, merge_service, parse_environment_directive, parse_unit
+from kupgrade_lint.parsers.words import TracedText, Word
+from kupgrade_lint.settings.model import FlagSetting
+from kupgrade_lint.snapshot.model import InputProblem, Snapshot
+
+# Where systemd looks for units, highest priority first (systemd.unit(5), "Unit File Load Path").
+UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system")
+# Env files kubelets read when no unit is in the snapshot to say so.
+KUBELET_ENV_FILES = ("/etc/kubernetes/kubelet.env", "/var/lib/kubelet/kubeadm-flags.env", "/etc/default/kubelet", "/etc/sysconfig/kubelet")
+KUBEADM_FLAGS_ENV = "/var/lib/kubelet/kubeadm-flags.env"
+
+
+def kubelet_flags(snapshot: Snapshot, node: str, problems: list[InputProblem]) -> list[FlagSetting]:
+    """The kubelet's command line on ``node``, each flag traced to the file and line that sets it."""
+    files = snapshot.node_files[node]
+    main_unit = next((f"{d}/kubelet.service" for d in UNIT_DIRS if f"{d}/kubelet.service" in files), None)
+    dropins: dict[str, str] = {}
+    for d in reversed(UNIT_DIRS):  # higher priority dirs mask same-named drop-ins
+        prefix = f"{d}/kubelet.service.d/"
+        for path in files:
+            if path.startswith(prefix) and path.endswith(".conf") and "/" not in path[len(prefix):]:
+                dropins[path[len(prefix):]] = path
+    if main_unit is None and not dropins:
+        return _env_fallback(snapshot, node, problems)
+    unit_paths = ([main_unit] if main_unit else []) + [dropins[name] for name in sorted(dropins)]
+    service = merge_service([(p, parse_unit(files[p].text, p)) for p in unit_paths])
+    env: dict[str, TracedText] = {}
+    for directive in service.environment:
+        env.update(dict(parse_environment_directive(directive)))
+    for path, optional, directive in service.environment_files:
+        nf = files.get(path)
+        if nf is None:
+            if not optional:
+                problems.append(InputProblem(directive.value.file, f"EnvironmentFile {path} is not in the snapshot", node=node, line=directive.line))
+            continue
+        try:
+            for var in parse_env_file(nf.text, path):
+                env[var.name] = var.value
+        except EnvFileError as exc:
+            problems.append(InputProblem(path, str(exc).split(": ", 1)[-1], node=node, line=exc.line))
+    if service.exec_start is None:
+        problems.append(InputProblem(unit_paths[-1], "kubelet unit has no ExecStart; kubelet flags not checked", node=node))
+        return []
+    words = expand_exec_start(service.exec_start, env)
+    per_variable: dict[str, list[str]] = {}
+    uses = parse_flags(words[1:])
+    for use in uses:
+        if use.word.via_variable:
+            per_variable.setdefault(use.word.via_variable, []).append(use.name)
+    flags = [flag_from_word("kubelet", use, node, "kubelet command line", per_variable) for use in uses]
+    config_path = next((u.value for u in uses if u.name == "config" and u.value), None)
+    if config_path and config_path not in files:
+        problems.append(InputProblem(config_path, "the kubelet's --config file is not in the snapshot; its settings were not checked", node=node))
+    return flags
+
+
+def _env_fallback(snapshot: Snapshot, node: str, problems: list[InputProblem]) -> list[FlagSetting]:
+    files = snapshot.node_files[node]
+    flags: list[FlagSetting] = []
+    for path in KUBELET_ENV_FILES:
+        nf = files.get(path)
+        if nf is None:
+            continue
+        try:
+            variables = parse_env_file(nf.text, path)
+        except EnvFileError as exc:
+            problems.append(InputProblem(path, str(exc).split(": ", 1)[-1], node=node, line=exc.line))
+            continue
+        for var in variables:
+            for use in parse_flags(var.value.split()):
+                flags.append(flag_from_word("kubelet", use, node, f"{var.name} in {path}", {}))
+    return flags
+
+
+def flag_from_word(component: str, use: FlagUse, node: str | None, place: str, per_variable: dict[str, list[str]]) -> FlagSetting:
+    word: Word = use.word
+    location = Location(file=word.origin.file, line=word.origin.line, node=node)
+    via = Location(file=word.via.file, line=word.via.line, node=node) if word.via else None
+    return FlagSetting(
+        component,
+        use.name,
+        use.value,
+        location,
+        place,
+        via=via,
+        via_variable=word.via_variable,
+        variable_flags=tuple(per_variable.get(word.via_variable or "", ())),
+    )
