@@ -129,6 +129,54 @@ class RemovedAdmissionPlugin:
 
 
 @dataclass(frozen=True)
+class RemovedConfigSetting:
+    """A component configuration field, or one value of it, that a release stops accepting.
+
+    ``effect`` says what the component does then: ``ignored`` (it starts and the setting is
+    silently dropped) or ``rejected`` (it does not start).
+    """
+
+    kind: str
+    field: str
+    read_by: str
+    removed_in: str
+    effect: str
+    sources: tuple[str, ...]
+    origin: str
+    api_versions: tuple[str, ...] = ()
+    value: str | None = None
+    old_default: str | None = None
+    replacement: str | None = None
+
+
+@dataclass(frozen=True)
+class InTreeVolumePlugin:
+    """An in-tree volume plugin: removed without a successor, or migrated to a CSI driver."""
+
+    volume_source: str
+    plugin: str
+    sources: tuple[str, ...]
+    origin: str
+    removed_in: str | None = None
+    csi_driver: str | None = None
+    migration_on_by_default_in: str | None = None
+    migration_ga_in: str | None = None
+    replacement: str | None = None
+
+
+@dataclass(frozen=True)
+class InTreeCloudProvider:
+    """A built-in cloud provider that kubelet and kube-controller-manager stop accepting."""
+
+    provider: str
+    removed_in: str
+    sources: tuple[str, ...]
+    origin: str
+    disabled_by_default_in: str | None = None
+    replacement: str | None = None
+
+
+@dataclass(frozen=True)
 class Rule:
     """A rule: metadata plus the check that implements it and its parameters."""
 
@@ -158,6 +206,9 @@ _KINDS: dict[str, tuple[type, Any]] = {
     "feature_gates": (RemovedFeatureGate, lambda e: (e.component, e.gate)),
     "admission_plugins": (RemovedAdmissionPlugin, lambda e: e.plugin),
     "rules": (Rule, lambda e: e.id),
+    "config_fields": (RemovedConfigSetting, lambda e: (e.kind, e.field, e.value or "")),
+    "volume_plugins": (InTreeVolumePlugin, lambda e: e.volume_source),
+    "cloud_providers": (InTreeCloudProvider, lambda e: e.provider),
 }
 
 
@@ -171,6 +222,9 @@ class Catalog:
         self.feature_gates: dict[tuple[str, str], RemovedFeatureGate] = {}
         self.admission_plugins: dict[str, RemovedAdmissionPlugin] = {}
         self.rules: dict[str, Rule] = {}
+        self.config_fields: dict[tuple[str, str, str], RemovedConfigSetting] = {}
+        self.volume_plugins: dict[str, InTreeVolumePlugin] = {}
+        self.cloud_providers: dict[str, InTreeCloudProvider] = {}
         self.files: list[str] = []
 
     # -- loading -----------------------------------------------------------------------------
@@ -211,6 +265,9 @@ class Catalog:
             "feature_gates": self.feature_gates,
             "admission_plugins": self.admission_plugins,
             "rules": self.rules,
+            "config_fields": self.config_fields,
+            "volume_plugins": self.volume_plugins,
+            "cloud_providers": self.cloud_providers,
         }[kind]
 
     def finish(self) -> "Catalog":
@@ -239,7 +296,11 @@ def _show(key: Any) -> str:
 
 
 def _check_order(entry: Any, origin: str) -> None:
-    """deprecated ≤ removed and replacement available ≤ removed: a data error otherwise."""
+    """deprecated ≤ removed, replacement available ≤ removed, on by default ≤ locked: a data error otherwise."""
+    for earlier, later in (("migration_on_by_default_in", "migration_ga_in"), ("disabled_by_default_in", "removed_in")):
+        first, then = getattr(entry, earlier, None), getattr(entry, later, None)
+        if first is not None and then is not None and minor_key(first) > minor_key(then):
+            raise CatalogError(f"{origin}: {_show(_key_for(entry))}: {earlier} {first} is after {later} {then}")
     removed = getattr(entry, "removed_in", None)
     if removed is None:
         return
