@@ -77,6 +77,10 @@ TARGETS: tuple[Target, ...] = (
     Target("validatingwebhookconfigurations", ("admissionregistration.k8s.io",)),
     Target("apiservices", ("apiregistration.k8s.io",)),
     Target("customresourcedefinitions", ("apiextensions.k8s.io",)),
+    # In-tree volume plugins and whether their CSI drivers are installed (checks/in_tree_plugin.py).
+    Target("persistentvolumes", ("",)),
+    Target("storageclasses", ("storage.k8s.io",)),
+    Target("csidrivers", ("storage.k8s.io",)),
     # Prometheus Operator objects, when their CRDs are installed.
     Target("servicemonitors", ("monitoring.coreos.com",)),
     Target("podmonitors", ("monitoring.coreos.com",)),
