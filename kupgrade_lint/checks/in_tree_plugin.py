@@ -56,9 +56,8 @@ def _volume_candidate(ctx: CheckContext, entry: InTreeVolumePlugin, drivers: set
         f"{who} {uses}; from {step} CSI migration is {how} and hands it to the CSI driver {entry.csi_driver}, and the snapshot has "
         f"no CSIDriver {entry.csi_driver}: without the driver {lost}{until}",
         location,
-        remediation=f"Install the CSI driver {entry.csi_driver} (controller and node plugin) before the hop to {step}"
-        + (f"; {entry.replacement}." if entry.replacement else ".")
-        + " If it is installed, add the cluster's CSIDriver objects to the snapshot.",
+        remediation=f"Install the CSI driver {entry.csi_driver} (controller and node plugin) before the hop to {step}. "
+        "If it is installed, add the cluster's CSIDriver objects to the snapshot.",
         references=entry.sources,
     )
 
@@ -122,16 +121,17 @@ def removed_cloud_provider(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]
         step = _first_crossed(ctx, entry.disabled_by_default_in, entry.removed_in)
         if step is None:
             continue
+        given = f"{setting.component} is given --cloud-provider={setting.value} ({setting.place})"
         if step == entry.removed_in:
-            why = f"the built-in {entry.provider} provider is gone in {step}"
+            message = f"{given}; the built-in {entry.provider} provider is gone in {step} and {setting.component} does not start"
         else:
-            why = (
-                f"from {step} built-in cloud providers are disabled by default (DisableCloudProviders); "
-                f"DisableCloudProviders=false keeps it working until {entry.removed_in}"
+            message = (
+                f"{given}; from {step} built-in cloud providers are disabled by default (DisableCloudProviders) and {setting.component} "
+                f"does not start (DisableCloudProviders=false keeps the provider until {entry.removed_in})"
             )
         yield Candidate(
             step,
-            f"{setting.component} is given --cloud-provider={setting.value} ({setting.place}); {why}, and {setting.component} does not start",
+            message,
             setting.location,
             remediation=f"Before the hop to {step}: {entry.replacement or 'run an external cloud-controller-manager'}.",
             references=entry.sources,
