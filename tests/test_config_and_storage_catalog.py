@@ -84,3 +84,22 @@ def test_invalid_entries_are_refused(tmp_path: Path, data, message):
 def test_a_user_catalog_can_add_a_volume_plugin(tmp_path: Path):
     catalog = _load(tmp_path, {"volume_plugins": [{"volume_source": "fooDisk", "plugin": "kubernetes.io/foo", "removed_in": "1.40", "sources": ["https://a"]}]})
     assert catalog.volume_plugins["fooDisk"].origin.endswith("extra.yaml")
+
+
+def test_the_seed_beyond_its_target_loses_only_old_defaults():
+    """The seed's kube-proxy and kubeadm configs carry fields removed after v1.21 (and a null one
+    removed in 1.15): scanned on to 1.26 they are reported as info (old defaults), never earlier."""
+    from kupgrade_lint.engine import ScanRequest, scan
+    from kupgrade_lint.snapshot.loader import load_inputs
+    from kupgrade_lint.versions import KubeVersion
+    from tests.conftest import SEED
+
+    new_rules = {"KUP015", "KUP016", "KUP017", "KUP062", "KUP063"}
+    snapshot = load_inputs(SEED, [])
+    report = scan(snapshot, CATALOG, ScanRequest(target=KubeVersion.parse("1.26")))
+    found = sorted((f.hop, f.rule_id, f.severity.value, f.location.file, f.location.line) for f in report.findings if f.rule_id in new_rules)
+    assert found == [
+        ("1.22", "KUP015", "info", "cluster/kube-system/configmaps/kubeadm-config.yaml", 44),
+        ("1.22", "KUP015", "info", "cluster/kube-system/configmaps/kubeadm-config.yaml", 63),
+        ("1.26", "KUP015", "info", "cluster/kube-system/configmaps/kube-proxy.yaml", 41),
+    ]
