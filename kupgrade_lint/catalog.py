@@ -133,7 +133,8 @@ class RemovedConfigSetting:
     """A component configuration field, or one value of it, that a release stops accepting.
 
     ``effect`` says what the component does then: ``ignored`` (it starts and the setting is
-    silently dropped) or ``rejected`` (it does not start).
+    silently dropped), ``no_effect`` (the field is still accepted and does nothing) or
+    ``rejected`` (it does not start).
     """
 
     kind: str
@@ -145,7 +146,7 @@ class RemovedConfigSetting:
     origin: str
     api_versions: tuple[str, ...] = ()
     value: str | None = None
-    old_default: str | None = None
+    old_defaults: tuple[str, ...] = ()
     replacement: str | None = None
 
 

@@ -54,7 +54,7 @@ def _rows(catalog: Catalog, kind: str, minor: str | None) -> list[dict[str, Any]
         items = sorted(catalog.config_fields.values(), key=lambda e: (minor_key(e.removed_in), e.kind, e.field, e.value or ""))
         return [
             {"kind": e.kind, "api_versions": list(e.api_versions), "field": e.field, "value": e.value, "read_by": e.read_by, "removed_in": e.removed_in,
-             "effect": e.effect, "old_default": e.old_default, "replacement": e.replacement, "sources": list(e.sources)}
+             "effect": e.effect, "old_defaults": list(e.old_defaults), "replacement": e.replacement, "sources": list(e.sources)}
             for e in items if keep(e.removed_in)
         ]
     if kind == "volume-plugins":

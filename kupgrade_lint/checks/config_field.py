@@ -73,10 +73,16 @@ def removed_config_field(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
         written = f"{entry.field}: {_shown(value)}"
         kind = entry.kind
         severity: Severity | None = None
+        old_default = _shown(value) in entry.old_defaults
         if entry.effect == "rejected":
             severity = Severity.ERROR
             consequence = f"{entry.read_by} {entry.removed_in} rejects the unknown field and does not start"
-        elif entry.old_default is not None and _shown(value) == entry.old_default:
+        elif entry.effect == "no_effect":
+            severity = Severity.INFO if old_default else None
+            consequence = f"{entry.read_by} {entry.removed_in} still accepts the field but it no longer has any effect" + (
+                " (the value is the old default)" if old_default else ", so this setting is lost"
+            )
+        elif old_default:
             severity = Severity.INFO
             consequence = f"{entry.read_by} {entry.removed_in} no longer has the field and ignores it; this is the old default, so nothing set here is lost"
         else:
