@@ -113,7 +113,12 @@ def removed_volume_provisioner(ctx: CheckContext, rule: Rule) -> Iterable[Candid
 def removed_cloud_provider(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
     """--cloud-provider naming a built-in provider that the new kubelet / kube-controller-manager refuses."""
     for setting in ctx.config.flags:
-        if setting.component not in CLOUD_PROVIDER_COMPONENTS or setting.name != "cloud-provider" or setting.kubeadm_default:
+        if setting.kubeadm_default or setting.component not in CLOUD_PROVIDER_COMPONENTS:
+            continue
+        if setting.component == "kube-controller-manager" and setting.name == "external-cloud-volume-plugin":
+            yield from _external_volume_plugin(ctx, setting)
+            continue
+        if setting.name != "cloud-provider":
             continue
         entry = ctx.catalog.cloud_providers.get((setting.value or "").strip())
         if entry is None:
@@ -136,3 +141,20 @@ def removed_cloud_provider(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]
             remediation=f"Before the hop to {step}: {entry.replacement or 'run an external cloud-controller-manager'}.",
             references=entry.sources,
         )
+
+
+def _external_volume_plugin(ctx: CheckContext, setting) -> Iterable[Candidate]:
+    """--external-cloud-volume-plugin: with --cloud-provider=external, kube-controller-manager still
+    initialises this built-in provider for the in-tree volume plugins (cmd/kube-controller-manager/app/
+    cloudproviders.go); DisableCloudProviders does not apply to it, only the provider's removal does."""
+    entry = ctx.catalog.cloud_providers.get((setting.value or "").strip())
+    if entry is None:
+        return
+    yield Candidate(
+        entry.removed_in,
+        f"kube-controller-manager is given --external-cloud-volume-plugin={setting.value} ({setting.place}); it loads the built-in "
+        f"{entry.provider} provider for the in-tree volume plugins, which is gone in {entry.removed_in}, and kube-controller-manager does not start",
+        setting.location,
+        remediation=f"Before the hop to {entry.removed_in}: let CSI migration hand the volumes to the provider's CSI driver and remove --external-cloud-volume-plugin.",
+        references=entry.sources + ("https://github.com/kubernetes/kubernetes/blob/v1.26.0/cmd/kube-controller-manager/app/cloudproviders.go",),
+    )
