@@ -159,6 +159,7 @@ class InTreeVolumePlugin:
     sources: tuple[str, ...]
     origin: str
     removed_in: str | None = None
+    disabled_by_gate: str | None = None
     csi_driver: str | None = None
     migration_on_by_default_in: str | None = None
     migration_ga_in: str | None = None

@@ -29,9 +29,14 @@ def _volume_candidate(ctx: CheckContext, entry: InTreeVolumePlugin, drivers: set
     uses = f"provisions with the in-tree plugin {entry.plugin}" if provisioning else f"uses the in-tree {entry.volume_source} volume plugin ({entry.plugin})"
     lost = "new PersistentVolumeClaims of the class stay Pending" if provisioning else "the volume can no longer be attached or mounted"
     if entry.csi_driver is None:
+        gone = (
+            f"the plugin is disabled by default in {entry.removed_in} (feature gate {entry.disabled_by_gate})"
+            if entry.disabled_by_gate
+            else f"the plugin is removed in {entry.removed_in} with no CSI migration"
+        )
         return Candidate(
             entry.removed_in,
-            f"{who} {uses}; the plugin is removed in {entry.removed_in} with no CSI migration: {lost}",
+            f"{who} {uses}; {gone}: {lost}",
             location,
             remediation=f"Before the hop to {entry.removed_in}: {entry.replacement or 'move the data to a volume of a CSI driver'}.",
             references=entry.sources,
