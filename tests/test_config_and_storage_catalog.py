@@ -87,8 +87,9 @@ def test_a_user_catalog_can_add_a_volume_plugin(tmp_path: Path):
 
 
 def test_the_seed_beyond_its_target_loses_only_old_defaults():
-    """The seed's kube-proxy and kubeadm configs carry fields removed after v1.21 (and a null one
-    removed in 1.15): scanned on to 1.26 they are reported as info (old defaults), never earlier."""
+    """The seed's kube-proxy, kubeadm and kubelet configs carry fields removed (or without effect)
+    after v1.21, and a null one removed in 1.15: scanned on to 1.34 they are reported as info (old
+    defaults), never earlier."""
     from kupgrade_lint.engine import ScanRequest, scan
     from kupgrade_lint.snapshot.loader import load_inputs
     from kupgrade_lint.versions import KubeVersion
@@ -96,10 +97,17 @@ def test_the_seed_beyond_its_target_loses_only_old_defaults():
 
     new_rules = {"KUP015", "KUP016", "KUP017", "KUP062", "KUP063"}
     snapshot = load_inputs(SEED, [])
-    report = scan(snapshot, CATALOG, ScanRequest(target=KubeVersion.parse("1.26")))
+    report = scan(snapshot, CATALOG, ScanRequest(target=KubeVersion.parse("1.34")))
     found = sorted((f.hop, f.rule_id, f.severity.value, f.location.file, f.location.line) for f in report.findings if f.rule_id in new_rules)
+    kubelet_config = "cluster/kube-system/configmaps/kubelet-config-1.14.yaml"
     assert found == [
         ("1.22", "KUP015", "info", "cluster/kube-system/configmaps/kubeadm-config.yaml", 44),
         ("1.22", "KUP015", "info", "cluster/kube-system/configmaps/kubeadm-config.yaml", 63),
         ("1.26", "KUP015", "info", "cluster/kube-system/configmaps/kube-proxy.yaml", 41),
+        ("1.28", "KUP015", "info", "/var/lib/kubelet/config.yaml", 52),
+        ("1.28", "KUP015", "info", "/var/lib/kubelet/config.yaml", 53),
+        ("1.28", "KUP015", "info", kubelet_config, 55),
+        ("1.28", "KUP015", "info", kubelet_config, 56),
+        ("1.34", "KUP015", "info", "/var/lib/kubelet/config.yaml", 74),
+        ("1.34", "KUP015", "info", kubelet_config, 77),
     ]

@@ -26,6 +26,7 @@ def _first_crossed(ctx: CheckContext, *minors: str | None) -> str | None:
 
 
 def _volume_candidate(ctx: CheckContext, entry: InTreeVolumePlugin, drivers: set[str], who: str, location: Location, provisioning: bool) -> Candidate | None:
+    """What happens to one volume (or StorageClass, when ``provisioning``) of ``entry``'s plugin on this path."""
     uses = f"provisions with the in-tree plugin {entry.plugin}" if provisioning else f"uses the in-tree {entry.volume_source} volume plugin ({entry.plugin})"
     lost = "new PersistentVolumeClaims of the class stay Pending" if provisioning else "the volume can no longer be attached or mounted"
     if entry.csi_driver is None:
