@@ -164,6 +164,56 @@ class KubeadmDefault:
 
 
 @dataclass(frozen=True)
+class RemovedConfigSetting:
+    """A component configuration field, or one value of it, that a release stops accepting.
+
+    ``effect`` says what the component does then: ``ignored`` (it starts and the setting is
+    silently dropped), ``no_effect`` (the field is still accepted and does nothing) or
+    ``rejected`` (it does not start).
+    """
+
+    kind: str
+    field: str
+    read_by: str
+    removed_in: str
+    effect: str
+    sources: tuple[str, ...]
+    origin: str
+    api_versions: tuple[str, ...] = ()
+    value: str | None = None
+    old_defaults: tuple[str, ...] = ()
+    replacement: str | None = None
+
+
+@dataclass(frozen=True)
+class InTreeVolumePlugin:
+    """An in-tree volume plugin: removed without a successor, or migrated to a CSI driver."""
+
+    volume_source: str
+    plugin: str
+    sources: tuple[str, ...]
+    origin: str
+    removed_in: str | None = None
+    disabled_by_gate: str | None = None
+    csi_driver: str | None = None
+    migration_on_by_default_in: str | None = None
+    migration_ga_in: str | None = None
+    replacement: str | None = None
+
+
+@dataclass(frozen=True)
+class InTreeCloudProvider:
+    """A built-in cloud provider that kubelet and kube-controller-manager stop accepting."""
+
+    provider: str
+    removed_in: str
+    sources: tuple[str, ...]
+    origin: str
+    disabled_by_default_in: str | None = None
+    replacement: str | None = None
+
+
+@dataclass(frozen=True)
 class Rule:
     """A rule: metadata plus the check that implements it and its parameters."""
 
@@ -194,6 +244,9 @@ _KINDS: dict[str, tuple[type, Any]] = {
     "admission_plugins": (RemovedAdmissionPlugin, lambda e: e.plugin),
     "rules": (Rule, lambda e: e.id),
     "kubeadm": (KubeadmDefault, lambda e: e.key),
+    "config_fields": (RemovedConfigSetting, lambda e: (e.kind, e.field, e.value or "")),
+    "volume_plugins": (InTreeVolumePlugin, lambda e: e.volume_source),
+    "cloud_providers": (InTreeCloudProvider, lambda e: e.provider),
 }
 
 
@@ -208,6 +261,9 @@ class Catalog:
         self.admission_plugins: dict[str, RemovedAdmissionPlugin] = {}
         self.rules: dict[str, Rule] = {}
         self.kubeadm: dict[tuple, KubeadmDefault] = {}
+        self.config_fields: dict[tuple[str, str, str], RemovedConfigSetting] = {}
+        self.volume_plugins: dict[str, InTreeVolumePlugin] = {}
+        self.cloud_providers: dict[str, InTreeCloudProvider] = {}
         self.files: list[str] = []
 
     # -- loading -----------------------------------------------------------------------------
@@ -249,6 +305,9 @@ class Catalog:
             "admission_plugins": self.admission_plugins,
             "rules": self.rules,
             "kubeadm": self.kubeadm,
+            "config_fields": self.config_fields,
+            "volume_plugins": self.volume_plugins,
+            "cloud_providers": self.cloud_providers,
         }[kind]
 
     def finish(self) -> "Catalog":
@@ -280,6 +339,11 @@ def _check_order(entry: Any, origin: str) -> None:
     """deprecated ≤ removed and replacement available ≤ removed: a data error otherwise."""
     if isinstance(entry, KubeadmDefault) and entry.rendered_until is not None and minor_key(entry.rendered_until) <= minor_key(entry.rendered_from):
         raise CatalogError(f"{origin}: kubeadm {entry.component} {entry.flag or 'probe'}: rendered_until {entry.rendered_until} is not after rendered_from {entry.rendered_from}")
+    """deprecated ≤ removed, replacement available ≤ removed, on by default ≤ locked: a data error otherwise."""
+    for earlier, later in (("migration_on_by_default_in", "migration_ga_in"), ("disabled_by_default_in", "removed_in")):
+        first, then = getattr(entry, earlier, None), getattr(entry, later, None)
+        if first is not None and then is not None and minor_key(first) > minor_key(then):
+            raise CatalogError(f"{origin}: {_show(_key_for(entry))}: {earlier} {first} is after {later} {then}")
     removed = getattr(entry, "removed_in", None)
     if removed is None:
         return

@@ -9,7 +9,7 @@ from typing import Any
 from kupgrade_lint.catalog import Catalog
 from kupgrade_lint.versions import minor_key
 
-KINDS = ("rules", "apis", "flags", "feature-gates", "admission-plugins", "releases")
+KINDS = ("rules", "apis", "flags", "feature-gates", "admission-plugins", "config-fields", "volume-plugins", "cloud-providers", "releases")
 
 
 def _rows(catalog: Catalog, kind: str, minor: str | None) -> list[dict[str, Any]]:
@@ -50,6 +50,31 @@ def _rows(catalog: Catalog, kind: str, minor: str | None) -> list[dict[str, Any]
             {"plugin": e.plugin, "deprecated_in": e.deprecated_in, "removed_in": e.removed_in, "replacement": e.replacement, "sources": list(e.sources)}
             for e in items if keep(e.removed_in, e.deprecated_in)
         ]
+    if kind == "config-fields":
+        items = sorted(catalog.config_fields.values(), key=lambda e: (minor_key(e.removed_in), e.kind, e.field, e.value or ""))
+        return [
+            {"kind": e.kind, "api_versions": list(e.api_versions), "field": e.field, "value": e.value, "read_by": e.read_by, "removed_in": e.removed_in,
+             "effect": e.effect, "old_defaults": list(e.old_defaults), "replacement": e.replacement, "sources": list(e.sources)}
+            for e in items if keep(e.removed_in)
+        ]
+    if kind == "volume-plugins":
+        def first(e) -> str:
+            return e.removed_in or e.migration_on_by_default_in or e.migration_ga_in
+
+        items = sorted(catalog.volume_plugins.values(), key=lambda e: (minor_key(first(e)), e.volume_source))
+        return [
+            {"volume_source": e.volume_source, "plugin": e.plugin, "removed_in": e.removed_in, "csi_driver": e.csi_driver,
+             "migration_on_by_default_in": e.migration_on_by_default_in, "migration_ga_in": e.migration_ga_in,
+             "replacement": e.replacement, "sources": list(e.sources)}
+            for e in items if keep(e.removed_in, e.migration_on_by_default_in, e.migration_ga_in)
+        ]
+    if kind == "cloud-providers":
+        items = sorted(catalog.cloud_providers.values(), key=lambda e: (minor_key(e.removed_in), e.provider))
+        return [
+            {"provider": e.provider, "disabled_by_default_in": e.disabled_by_default_in, "removed_in": e.removed_in,
+             "replacement": e.replacement, "sources": list(e.sources)}
+            for e in items if keep(e.removed_in, e.disabled_by_default_in)
+        ]
     if kind == "releases":
         items = sorted(catalog.releases.values(), key=lambda e: minor_key(e.minor))
         rows = []
@@ -71,6 +96,9 @@ _TEXT_COLUMNS = {
     "flags": ("removed_in", "component", "flag", "allowed_values", "replacement"),
     "feature-gates": ("removed_in", "component", "gate", "last_accepted_in"),
     "admission-plugins": ("removed_in", "plugin", "replacement"),
+    "config-fields": ("removed_in", "kind", "field", "value", "read_by", "effect"),
+    "volume-plugins": ("volume_source", "plugin", "removed_in", "csi_driver", "migration_on_by_default_in", "migration_ga_in"),
+    "cloud-providers": ("provider", "disabled_by_default_in", "removed_in", "replacement"),
     "releases": ("minor", "last_patch", "kubelet_skew", "kubeadm_min_kubelet_skew", "images"),
 }
 

@@ -417,6 +417,9 @@ class CatalogKind(str, Enum):
     flags = "flags"
     feature_gates = "feature-gates"
     admission_plugins = "admission-plugins"
+    config_fields = "config-fields"
+    volume_plugins = "volume-plugins"
+    cloud_providers = "cloud-providers"
     releases = "releases"
 
 

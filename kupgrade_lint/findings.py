@@ -41,6 +41,8 @@ CATEGORIES = (
     "control-plane-config",
     "version-skew",
     "collection",
+    "component-config",
+    "storage",
 )
 
 

@@ -69,6 +69,7 @@ def test_every_rule_has_complete_metadata_and_a_check():
     assert {r.category for r in CATALOG.rules.values()} <= {
         "removed-api", "removed-flag", "removed-feature-gate", "certificate", "missing-image", "coredns",
         "monitoring", "workload", "control-plane-config", "version-skew", "collection",
+        "component-config", "storage",
     }
 
 

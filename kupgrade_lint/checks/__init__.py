@@ -85,11 +85,13 @@ def load_checks() -> dict[str, CheckFunction]:
     """Import every check module so that they register themselves."""
     from kupgrade_lint.checks import (  # noqa: F401
         certificate,
+        config_field,
         control_plane,
         coredns,
         feature_gate,
         images,
         kubeadm_manifests,
+        in_tree_plugin,
         monitoring,
         removed_api,
         removed_flag,

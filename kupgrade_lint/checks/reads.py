@@ -25,6 +25,10 @@ CHECK_READS: dict[str, tuple[str, ...]] = {
     "Job": ("batch",),
     "MutatingWebhookConfiguration": ("admissionregistration.k8s.io",),
     "ValidatingWebhookConfiguration": ("admissionregistration.k8s.io",),
+    # In-tree volume plugins and their CSI drivers (checks/in_tree_plugin.py).
+    "PersistentVolume": ("",),
+    "StorageClass": ("storage.k8s.io",),
+    "CSIDriver": ("storage.k8s.io",),
     # Serving certificates of conversion webhooks and aggregated APIs (checks/certificate.py).
     "APIService": ("apiregistration.k8s.io",),
     "CustomResourceDefinition": ("apiextensions.k8s.io",),
