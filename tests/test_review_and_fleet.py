@@ -55,7 +55,7 @@ def test_json_findings_carry_their_fingerprint(seed_json: Path) -> None:
 def test_markdown_report_has_a_table_per_hop_and_the_counts() -> None:
     body = _scan(SEED, "markdown")
     assert body.startswith("## kupgrade-lint: upgrade v1.14.5 → v1.21.14 in 7 hop(s)")
-    assert "**31 error(s), 19 warning(s), 0 info**" in body
+    assert "**31 error(s), 19 warning(s), 10 info**" in body
     assert "| 1.15 | v1.14.5 → v1.15.12 | 5 | 0 | 0 |" in body
     for minor in range(15, 22):
         assert f"### Hop to 1.{minor} " in body
