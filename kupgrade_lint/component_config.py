@@ -73,6 +73,18 @@ class EmbeddedConfig:
     def data(self) -> Any:
         return self.document.data
 
+    @property
+    def subject_key(self) -> tuple:
+        """Identifies this configuration while a check handles it (``Snapshot.track``)."""
+        owner = ("object", id(self.owner)) if self.owner is not None else None
+        return ("config", owner, self.file, self.node, self.key_path, self.document.start_line)
+
+    def subject_location(self) -> Location:
+        if self.owner is not None:
+            return self.owner.location(*self.key_path)
+        data = self.data if isinstance(self.data, dict) else {}
+        return Location(file=self.file, line=self.document.start_line, node=self.node, api_version=_s(data.get("apiVersion")), kind=_s(data.get("kind")))
+
     def location(self, path: tuple, what: str) -> Location:
         inner_line = self.document.line_of(path)
         if self.owner is not None:
@@ -102,7 +114,8 @@ class ComponentConfig:
 
     # -- embedded configuration documents ------------------------------------------------------
     def configs_of_kind(self, *kinds: str) -> list[EmbeddedConfig]:
-        return [c for c in self.embedded if isinstance(c.data, dict) and c.data.get("kind") in kinds]
+        """The configurations of these kinds; iterating them is tracked like ``Snapshot.of_kind``."""
+        return _Tracked(self.snapshot, [c for c in self.embedded if isinstance(c.data, dict) and c.data.get("kind") in kinds])
 
     def _embedded_configs(self) -> Iterator[EmbeddedConfig]:
         snap = self.snapshot
@@ -116,7 +129,7 @@ class ComponentConfig:
                 if key not in ("ClusterConfiguration", "config.conf", "kubelet", "config") and not key.endswith((".yaml", ".conf")):
                     continue
                 yield from self._parse_embedded(obj, ("data", key), value)
-        for obj in snap.objects:
+        for obj in snap.all_objects():
             if obj.kind in ("ClusterConfiguration", "KubeletConfiguration", "KubeProxyConfiguration", "InitConfiguration", "JoinConfiguration"):
                 yield EmbeddedConfig(None, (), _sub_document(obj), obj.source.file, obj.source.node)
         for node, files in sorted(snap.node_files.items()):
@@ -294,6 +307,17 @@ class ComponentConfig:
                 self.gates.append(
                     GateSetting(component, str(gate), str(value).lower(), config.location(("featureGates", gate), f"featureGates.{gate}"), f"{config.data.get('kind')} featureGates")
                 )
+
+
+class _Tracked(list):
+    """A list whose iteration the snapshot tracks (which configuration a check is handling)."""
+
+    def __init__(self, snapshot: Snapshot, items: list) -> None:
+        super().__init__(items)
+        self._snapshot = snapshot
+
+    def __iter__(self):
+        return self._snapshot.track(list.__iter__(self))
 
 
 def _sub_document(obj: KubeObject) -> Document:

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, TypeVar
 
 from kupgrade_lint import __version__
 from kupgrade_lint.catalog import Catalog, Rule
 from kupgrade_lint.checks import Candidate, CheckContext, ScanOptions, load_checks
 from kupgrade_lint.cluster_facts import read_cluster_facts
 from kupgrade_lint.component_config import ComponentConfig
-from kupgrade_lint.errors import CatalogError
+from kupgrade_lint.errors import CatalogError, KupgradeError
 from kupgrade_lint.findings import Finding, HopReport, Location, Report, RuleInfo, Severity
 from kupgrade_lint.images import hop_images
-from kupgrade_lint.snapshot.model import InputProblem, Snapshot
+from kupgrade_lint.snapshot.model import InputProblem, KubeObject, Snapshot
+from kupgrade_lint.snapshot.recording import ReadLog, record
 from kupgrade_lint.versions import Hop, KubeVersion, upgrade_path
 
 INPUT_PROBLEMS_CHECK = "input_problems"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -58,15 +61,83 @@ def _finding(rule: Rule, candidate: Candidate, hop: str | None) -> Finding:
 def _problem_candidate(problem: InputProblem) -> Candidate:
     location = Location(file=problem.file, line=problem.line, node=problem.node)
     if problem.file is None:
-        return Candidate(None, problem.message, location)
-    return Candidate(None, f"{location.describe()}: {problem.message}", location)
+        return Candidate(None, _bounded(problem.message), location)
+    return Candidate(None, _bounded(f"{location.describe()}: {problem.message}"), location)
+
+
+# -- isolation: one object a check cannot handle never stops the scan -----------------------------
+# How many objects one check may fail on before it is itself reported as not run.
+MAX_FAILED_OBJECTS = 20
+_TYPE_NAMES = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number", type(None): "null"}
+
+
+def run_isolated(snapshot: Snapshot, what: str, run: Callable[[], T]) -> tuple[T, list[InputProblem]]:
+    """``run()``, leaving out every object (or embedded configuration) it raises an exception on.
+
+    The snapshot's iterations (``Snapshot.track``) say which object was being handled when the
+    exception was raised; that object is named in an input problem (with the field read last,
+    found by running once more with that object's data recording its reads) and ``run`` starts
+    again without it. Each failure excludes one more object, so this ends after at most
+    ``MAX_FAILED_OBJECTS`` + 1 runs. An exception raised while no object was being handled, a
+    ``KupgradeError`` (a problem with the whole input) and ``MemoryError`` are not contained.
+    """
+    failed: dict[tuple, InputProblem] = {}
+    while True:
+        snapshot.begin_stage(frozenset(failed))
+        try:
+            return run(), list(failed.values())
+        except (KupgradeError, MemoryError):
+            raise
+        except Exception as exc:
+            subject = snapshot.handling()
+            if subject is None or subject.subject_key in failed or len(failed) >= MAX_FAILED_OBJECTS:
+                raise
+            error = type(exc).__name__
+        finally:
+            snapshot.begin_stage(frozenset())
+        failed[subject.subject_key] = _failure(snapshot, subject, what, error, run, frozenset(failed))
+
+
+def _failure(snapshot: Snapshot, subject, what: str, error: str, run: Callable[[], object], excluded: frozenset) -> InputProblem:
+    """The problem naming ``subject``; for an object, with the field it was read last."""
+    location = subject.subject_location()
+    field = ""
+    if isinstance(subject, KubeObject):
+        log = ReadLog()
+        snapshot.begin_stage(excluded, {subject.subject_key: KubeObject(record(subject.data, log), subject.source, subject.document, subject.prefix)})
+        try:
+            run()
+        except Exception:  # noqa: BLE001 - the same failure again, now with the field recorded
+            if log.last:
+                location = subject.location(*log.last)
+                field = f": {location.field} is {_TYPE_NAMES.get(log.last_type, 'a ' + log.last_type.__name__)}"
+        finally:
+            snapshot.begin_stage(frozenset())
+    message = f"{_subject_name(location)}{field}, which {what} cannot handle ({error}); this object was not checked for it"
+    return InputProblem(location.file, message, node=location.node, line=location.line)
+
+
+def _subject_name(location: Location) -> str:
+    if location.kind:
+        return f"{location.kind} {location.namespace}/{location.name}" if location.namespace else f"{location.kind} {location.name}"
+    return "the document"
+
+
+# Messages quote input only as far as a finding needs: bounded, one line, no control characters.
+MAX_PROBLEM_CHARS = 300
+
+
+def _bounded(message: str) -> str:
+    text = "".join(ch if ch.isprintable() else " " for ch in message)
+    return text if len(text) <= MAX_PROBLEM_CHARS else text[: MAX_PROBLEM_CHARS - 3] + "..."
 
 
 def scan(snapshot: Snapshot, catalog: Catalog, request: ScanRequest) -> Report:
     """Judge the snapshot for every hop from the current version to the target."""
     checks = load_checks()
-    config = ComponentConfig(snapshot)
-    facts = read_cluster_facts(snapshot, config)
+    config, failures = run_isolated(snapshot, "reading the component settings", lambda: ComponentConfig(snapshot))
+    facts, failed = run_isolated(snapshot, "reading the cluster facts", lambda: read_cluster_facts(snapshot, config))
+    failures += failed
     current = request.current or facts.detect_current()[0]
     hops = tuple(upgrade_path(current, request.target, catalog.last_patch))
     ctx = CheckContext(snapshot, catalog, config, facts, current, hops, request.options)
@@ -83,7 +154,9 @@ def scan(snapshot: Snapshot, catalog: Catalog, request: ScanRequest) -> Report:
         function = checks.get(rule.check)
         if function is None:
             raise CatalogError(f"{rule.origin}: rule {rule.id} names an unknown check '{rule.check}'")
-        for candidate in function(ctx, rule):
+        candidates, failed = run_isolated(snapshot, f"{rule.id} {rule.name}", lambda: list(function(ctx, rule)))
+        failures += failed
+        for candidate in candidates:
             if candidate.breaks_in is None:
                 findings.add(_finding(input_rule, candidate, None))
                 continue
@@ -92,7 +165,7 @@ def scan(snapshot: Snapshot, catalog: Catalog, request: ScanRequest) -> Report:
             if hop is not None:
                 findings.add(_finding(rule, candidate, hop.minor))
 
-    problems = list(snapshot.problems) + list(config.problems)
+    problems = list(snapshot.problems) + list(config.problems) + failures
     for hop in hops:
         known = KubeVersion.parse(catalog.releases[hop.minor].last_patch)
         if (hop.dest.patch or 0) > (known.patch or 0):

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, TypeVar
 
 from kupgrade_lint.findings import Location
 from kupgrade_lint.parsers.yaml_documents import Document
+
+
+T = TypeVar("T")
+
+
+class _Cell:
+    """The item one ``Snapshot.track`` loop is handling (compared by identity)."""
+
+    __slots__ = ("item",)
+
+    def __init__(self) -> None:
+        self.item = None
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,14 @@ class KubeObject:
     source: Source
     document: Document
     prefix: tuple = ()
+
+    @property
+    def subject_key(self) -> tuple:
+        """Identifies this object while a check handles it (see ``Snapshot.track``)."""
+        return ("object", id(self))
+
+    def subject_location(self) -> Location:
+        return self.location()
 
     @property
     def api_version(self) -> str:
@@ -125,6 +145,48 @@ class Snapshot:
     inputs: list[str] = field(default_factory=list)
     keep_alive: list = field(default_factory=list)  # e.g. the directory a .tar.gz was unpacked into
     _kind_index: tuple[int, dict] | None = field(default=None, repr=False)
+    _handling: list = field(default_factory=list, repr=False)
+    _excluded: frozenset = field(default=frozenset(), repr=False)
+    _substitute: dict = field(default_factory=dict, repr=False)
+
+    # -- which object is being handled: the engine's isolation of checks (engine.run_isolated) ---
+    def track(self, items: Iterable[T]) -> Iterator[T]:
+        """Yield ``items``, recording the one being handled and leaving out excluded ones.
+
+        While a consumer handles an item, ``handling()`` returns it (the innermost loop's item
+        when loops nest), so that an exception can be blamed on that item and the work run
+        again without it. Items are objects with ``subject_key`` and ``subject_location()``.
+        """
+        cell = _Cell()
+        self._handling.append(cell)
+        try:
+            for item in items:
+                key = item.subject_key
+                if key in self._excluded:
+                    continue
+                cell.item = item
+                yield self._substitute.get(key, item)
+        finally:
+            if cell in self._handling:  # begin_stage may have cleared it already
+                self._handling.remove(cell)
+
+    def begin_stage(self, excluded: frozenset = frozenset(), substitute: dict | None = None) -> None:
+        """Start a run of one check: nothing handled yet, these keys left out, these items replaced."""
+        self._handling.clear()
+        self._found = None
+        self._excluded = excluded
+        self._substitute = substitute or {}
+
+    def handling(self):
+        """The item the innermost running ``track`` loop has handed out last, or None."""
+        for cell in reversed(self._handling):
+            if cell.item is not None:
+                return cell.item
+        return self._found
+
+    def all_objects(self) -> Iterator[KubeObject]:
+        """Every object, in input order (tracked like ``of_kind``)."""
+        return self.track(self.objects)
 
     def _by_kind(self) -> dict[str, list[KubeObject]]:
         # Built on first use and again only if objects were added since (the loader appends).
@@ -136,20 +198,22 @@ class Snapshot:
         return self._kind_index[1]
 
     def of_kind(self, *kinds: str, origins: tuple[str, ...] | None = None) -> Iterator[KubeObject]:
-        """Objects of these kinds, kind by kind in input order (optionally only from some kinds of input)."""
+        """Objects of these kinds, kind by kind in input order (optionally only from some kinds of input); tracked."""
         index = self._by_kind()
-        for kind in kinds:
-            for obj in index.get(kind, ()):
-                if origins is None or obj.source.origin in origins:
-                    yield obj
+        return self.track(
+            obj for kind in kinds for obj in index.get(kind, ()) if origins is None or obj.source.origin in origins
+        )
 
     def find(self, kind: str, namespace: str | None, name: str) -> KubeObject | None:
         """The object of that kind, namespace and name; one read from the cluster wins over a manifest."""
-        matches = [o for o in self._by_kind().get(kind, ()) if o.namespace == namespace and o.name == name]
-        for obj in matches:
-            if obj.source.origin == "cluster":
-                return obj
-        return matches[0] if matches else None
+        matches = [o for o in self._by_kind().get(kind, ()) if o.namespace == namespace and o.name == name and o.subject_key not in self._excluded]
+        found = next((o for o in matches if o.source.origin == "cluster"), matches[0] if matches else None)
+        if found is not None:
+            self._found = found
+            return self._substitute.get(found.subject_key, found)
+        return None
+
+    _found = None  # the object ``find`` returned last: blamed when no loop is running
 
     def node_file(self, node: str, path: str) -> NodeFile | None:
         return self.node_files.get(node, {}).get(path)
