@@ -1,7 +1,8 @@
 """The command line: the only place that prints the final report and exits.
 
 Exit codes (kupgrade_lint.exit_codes.ExitCode): 0 nothing at or above --fail-on; 1 findings at
-or above --fail-on; 2 usage or input error; 3 internal error (a bug).
+or above --fail-on; 2 usage or input error; 3 internal error (a bug); 4 with --strict, part of
+the input was not checked (and no finding at or above --fail-on).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ app = typer.Typer(
     help=(
         "Tell, before you start, everything that will break when you upgrade a kubeadm cluster, hop by hop.\n\n"
         "Exit codes: 0 nothing at or above --fail-on; 1 findings at or above --fail-on; "
-        "2 usage or input error; 3 internal error."
+        "2 usage or input error; 3 internal error; "
+        "4 with --strict: something was not checked (a collection finding) and nothing at or above --fail-on was found."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -56,14 +58,23 @@ class ColorMode(str, Enum):
     never = "never"
 
 
-def exit_code_for(report: Report, fail_on: FailOn) -> ExitCode:
-    """The one place that decides the exit code of a finished scan."""
-    if fail_on is FailOn.never:
-        return ExitCode.CLEAN
-    threshold = Severity(fail_on.value)
-    if any(f.severity.at_least(threshold) for f in report.active_findings):
-        return ExitCode.FINDINGS
+def exit_code_for(report: Report, fail_on: FailOn, strict: bool = False) -> ExitCode:
+    """The one place that decides the exit code of a finished scan.
+
+    Findings at or above ``fail_on`` (1) win over ``strict``'s "not checked" (4): what breaks
+    is fixed first, and 0 under ``--strict`` still means checked completely and clean.
+    """
+    if fail_on is not FailOn.never:
+        threshold = Severity(fail_on.value)
+        if any(f.severity.at_least(threshold) for f in report.active_findings):
+            return ExitCode.FINDINGS
+    if strict and _not_checked(report):
+        return ExitCode.NOT_CHECKED
     return ExitCode.CLEAN
+
+
+def _not_checked(report: Report) -> int:
+    return sum(1 for f in report.active_findings if f.category == "collection")
 
 
 def _fail(message: str, code: ExitCode = ExitCode.USAGE_OR_INPUT_ERROR) -> None:
@@ -104,6 +115,7 @@ def scan(
     baseline: Optional[Path] = typer.Option(None, "--baseline", help="Suppress the findings recorded in this baseline file."),
     generate_baseline: Optional[Path] = typer.Option(None, "--generate-baseline", help="Record the current findings as a baseline file."),
     color: ColorMode = typer.Option(ColorMode.auto, "--color", help="Colour in the text report."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 4 when part of the input was not checked (a collection finding, KUP090) and nothing at or above --fail-on was found."),
 ) -> None:
     """Report what breaks at each hop of the upgrade to --target.
 
@@ -152,7 +164,10 @@ def scan(
         if live_dir is not None:
             live_dir.cleanup()
     _write(RENDERERS[output.value], report, output_file, color)
-    raise typer.Exit(int(exit_code_for(report, fail_on)))
+    code = exit_code_for(report, fail_on, strict)
+    if code is ExitCode.NOT_CHECKED:
+        typer.echo(f"kupgrade-lint: --strict: {_not_checked(report)} part(s) of the input were not checked (KUP090 not-checked findings)", err=True)
+    raise typer.Exit(int(code))
 
 
 collect_app = typer.Typer(help="Write a snapshot (directory or .tar.gz) from a live cluster or from a node.", no_args_is_help=False)

@@ -20,6 +20,7 @@ from kupgrade_lint.parsers.systemd import expand_exec_start, merge_service, pars
 from kupgrade_lint.parsers.words import Origin, TracedText, Word
 from kupgrade_lint.parsers.yaml_documents import Document, YamlError, load_documents
 from kupgrade_lint.snapshot.model import InputProblem, KubeObject, Snapshot
+from kupgrade_lint.snapshot.shapes import refusal
 
 # Where systemd looks for units, highest priority first (systemd.unit(5), "Unit File Load Path").
 UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system")
@@ -149,6 +150,10 @@ class ComponentConfig:
                     # Any configuration file a component reads (kubeadm, kubelet, kube-proxy,
                     # scheduler, audit policy, admission, encryption...): checks pick their kinds.
                     if isinstance(doc.data, dict) and doc.data.get("kind") and doc.data.get("apiVersion"):
+                        wrong = refusal(str(doc.data.get("kind")), doc.data)
+                        if wrong is not None:
+                            self.problems.append(InputProblem(path, f"{wrong[1]}; not checked", node=node, line=doc.line_of(wrong[0])))
+                            continue
                         yield EmbeddedConfig(None, (), doc, path, node)
 
     def _parse_embedded(self, owner: KubeObject, key_path: tuple, text: str) -> Iterator[EmbeddedConfig]:
@@ -160,6 +165,11 @@ class ComponentConfig:
             return
         for doc in docs:
             if isinstance(doc.data, dict):
+                wrong = refusal(str(doc.data.get("kind", "")), doc.data)
+                if wrong is not None:
+                    line = owner.content_line(key_path, doc.line_of(wrong[0]))
+                    self.problems.append(InputProblem(owner.source.file, f"{owner.kind} {owner.namespace}/{owner.name} {_dotted(key_path)}: {wrong[1]}; not checked", node=owner.source.node, line=line))
+                    continue
                 yield EmbeddedConfig(owner, key_path, doc, owner.source.file, owner.source.node)
 
     # -- collection of settings --------------------------------------------------------------

@@ -74,8 +74,8 @@ _TYPE_NAMES = {dict: "a mapping", list: "a list", str: "a string", bool: "a bool
 def run_isolated(snapshot: Snapshot, what: str, run: Callable[[], T]) -> tuple[T, list[InputProblem]]:
     """``run()``, leaving out every object (or embedded configuration) it raises an exception on.
 
-    The snapshot's iterations (``Snapshot.track``) say which object was being handled when the
-    exception was raised; that object is named in an input problem (with the field read last,
+    The snapshot's iterations (``Snapshot.track``) and the traceback say which object was being
+    handled when the exception was raised (``_blamed``); that object is named in an input problem (with the field read last,
     found by running once more with that object's data recording its reads) and ``run`` starts
     again without it. Each failure excludes one more object, so this ends after at most
     ``MAX_FAILED_OBJECTS`` + 1 runs. An exception raised while no object was being handled, a
@@ -89,7 +89,7 @@ def run_isolated(snapshot: Snapshot, what: str, run: Callable[[], T]) -> tuple[T
         except (KupgradeError, MemoryError):
             raise
         except Exception as exc:
-            subject = snapshot.handling()
+            subject = _blamed(snapshot, exc)
             if subject is None or subject.subject_key in failed or len(failed) >= MAX_FAILED_OBJECTS:
                 raise
             error = type(exc).__name__
@@ -98,10 +98,25 @@ def run_isolated(snapshot: Snapshot, what: str, run: Callable[[], T]) -> tuple[T
         failed[subject.subject_key] = _failure(snapshot, subject, what, error, run, frozenset(failed))
 
 
+def _blamed(snapshot: Snapshot, exc: BaseException):
+    """The object being handled when ``exc`` was raised: in the innermost frame of its traceback
+    that holds handed-out objects in its local variables, the one handed out last."""
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in reversed(frames):
+        hits = [hit for value in frame.f_locals.values() if (hit := snapshot.handed(value)) is not None]
+        if hits:
+            return max(hits, key=lambda hit: hit[0])[1]
+    return None
+
+
 def _failure(snapshot: Snapshot, subject, what: str, error: str, run: Callable[[], object], excluded: frozenset) -> InputProblem:
     """The problem naming ``subject``; for an object, with the field it was read last."""
     location = subject.subject_location()
-    field = ""
+    handled = "this object"
     if isinstance(subject, KubeObject):
         log = ReadLog()
         snapshot.begin_stage(excluded, {subject.subject_key: KubeObject(record(subject.data, log), subject.source, subject.document, subject.prefix)})
@@ -110,10 +125,10 @@ def _failure(snapshot: Snapshot, subject, what: str, error: str, run: Callable[[
         except Exception:  # noqa: BLE001 - the same failure again, now with the field recorded
             if log.last:
                 location = subject.location(*log.last)
-                field = f": {location.field} is {_TYPE_NAMES.get(log.last_type, 'a ' + log.last_type.__name__)}"
+                handled = f"{location.field} ({_TYPE_NAMES.get(log.last_type, 'a ' + log.last_type.__name__)})"
         finally:
             snapshot.begin_stage(frozenset())
-    message = f"{_subject_name(location)}{field}, which {what} cannot handle ({error}); this object was not checked for it"
+    message = f"{_subject_name(location)}: {what} could not handle {handled} ({error}); this object was not checked for it"
     return InputProblem(location.file, message, node=location.node, line=location.line)
 
 

@@ -21,6 +21,7 @@ from kupgrade_lint.parsers.yaml_documents import Document, YamlError, load_docum
 from kupgrade_lint.snapshot.archive import extract_tar_gz
 from kupgrade_lint.snapshot.layout import METADATA_FILE, TOP_LEVEL
 from kupgrade_lint.snapshot.model import InputProblem, KubeObject, NodeFile, Snapshot, Source
+from kupgrade_lint.snapshot.shapes import refusal
 from kupgrade_lint.snapshot.tree import Refused, Tree, read_file
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -315,7 +316,7 @@ def _add_parsed(result: Snapshot, documents: list[Document] | YamlError, source:
         if kind.endswith("List") and isinstance(data.get("items"), list):
             for i, item in enumerate(data["items"]):
                 if isinstance(item, dict) and item.get("kind"):
-                    result.objects.append(KubeObject(item, source, doc, ("items", i)))
+                    add_object(result, KubeObject(item, source, doc, ("items", i)))
                 else:
                     result.problems.append(
                         InputProblem(source.file, f"items[{i}] is not a Kubernetes object", node=source.node, line=doc.line_of(("items", i)))
@@ -326,4 +327,15 @@ def _add_parsed(result: Snapshot, documents: list[Document] | YamlError, source:
                 InputProblem(source.file, "document has no apiVersion or kind; not a Kubernetes object", node=source.node, line=doc.start_line)
             )
             continue
-        result.objects.append(KubeObject(data, source, doc))
+        add_object(result, KubeObject(data, source, doc))
+
+
+def add_object(result: Snapshot, obj: KubeObject) -> None:
+    """Add ``obj``, or refuse it when a field the checks read has a type the API does not give it."""
+    wrong = refusal(obj.kind, obj.data)
+    if wrong is None:
+        result.objects.append(obj)
+        return
+    path, why = wrong
+    who = f"{obj.kind} {obj.namespace}/{obj.name}" if obj.namespace else f"{obj.kind} {obj.name}"
+    result.problems.append(InputProblem(obj.source.file, f"{who}: {why}; the object was not checked", node=obj.source.node, line=obj.line(*path)))

@@ -12,15 +12,6 @@ from kupgrade_lint.parsers.yaml_documents import Document
 T = TypeVar("T")
 
 
-class _Cell:
-    """The item one ``Snapshot.track`` loop is handling (compared by identity)."""
-
-    __slots__ = ("item",)
-
-    def __init__(self) -> None:
-        self.item = None
-
-
 @dataclass(frozen=True)
 class Source:
     """Where an object was read: a file of the input, and what kind of input that was.
@@ -145,44 +136,41 @@ class Snapshot:
     inputs: list[str] = field(default_factory=list)
     keep_alive: list = field(default_factory=list)  # e.g. the directory a .tar.gz was unpacked into
     _kind_index: tuple[int, dict] | None = field(default=None, repr=False)
-    _handling: list = field(default_factory=list, repr=False)
+    _handed: dict = field(default_factory=dict, repr=False)
+    _tick: int = field(default=0, repr=False)
     _excluded: frozenset = field(default=frozenset(), repr=False)
     _substitute: dict = field(default_factory=dict, repr=False)
 
     # -- which object is being handled: the engine's isolation of checks (engine.run_isolated) ---
     def track(self, items: Iterable[T]) -> Iterator[T]:
-        """Yield ``items``, recording the one being handled and leaving out excluded ones.
+        """Yield ``items``, leaving out excluded ones and remembering when each was handed out.
 
-        While a consumer handles an item, ``handling()`` returns it (the innermost loop's item
-        when loops nest), so that an exception can be blamed on that item and the work run
-        again without it. Items are objects with ``subject_key`` and ``subject_location()``.
+        Items are objects with ``subject_key`` and ``subject_location()`` (Kubernetes objects,
+        embedded configuration documents). When a check raises, the engine looks for handed-out
+        items among the local variables of the failing frames (``handed``): the innermost frame
+        that holds one, and there the one handed out last, is the item being handled.
         """
-        cell = _Cell()
-        self._handling.append(cell)
-        try:
-            for item in items:
-                key = item.subject_key
-                if key in self._excluded:
-                    continue
-                cell.item = item
-                yield self._substitute.get(key, item)
-        finally:
-            if cell in self._handling:  # begin_stage may have cleared it already
-                self._handling.remove(cell)
+        for item in items:
+            key = item.subject_key
+            if key in self._excluded:
+                continue
+            yield self._hand_out(item)
+
+    def _hand_out(self, item):
+        out = self._substitute.get(item.subject_key, item)
+        self._tick += 1
+        self._handed[id(out)] = (self._tick, item)
+        return out
+
+    def handed(self, value) -> tuple[int, Any] | None:
+        """(when, item) if ``value`` was handed out by ``track`` or ``find`` during this stage."""
+        return self._handed.get(id(value))
 
     def begin_stage(self, excluded: frozenset = frozenset(), substitute: dict | None = None) -> None:
-        """Start a run of one check: nothing handled yet, these keys left out, these items replaced."""
-        self._handling.clear()
-        self._found = None
+        """Start a run of one check: nothing handed out yet, these keys left out, these items replaced."""
+        self._handed = {}
         self._excluded = excluded
         self._substitute = substitute or {}
-
-    def handling(self):
-        """The item the innermost running ``track`` loop has handed out last, or None."""
-        for cell in reversed(self._handling):
-            if cell.item is not None:
-                return cell.item
-        return self._found
 
     def all_objects(self) -> Iterator[KubeObject]:
         """Every object, in input order (tracked like ``of_kind``)."""
@@ -208,12 +196,7 @@ class Snapshot:
         """The object of that kind, namespace and name; one read from the cluster wins over a manifest."""
         matches = [o for o in self._by_kind().get(kind, ()) if o.namespace == namespace and o.name == name and o.subject_key not in self._excluded]
         found = next((o for o in matches if o.source.origin == "cluster"), matches[0] if matches else None)
-        if found is not None:
-            self._found = found
-            return self._substitute.get(found.subject_key, found)
-        return None
-
-    _found = None  # the object ``find`` returned last: blamed when no loop is running
+        return self._hand_out(found) if found is not None else None
 
     def node_file(self, node: str, path: str) -> NodeFile | None:
         return self.node_files.get(node, {}).get(path)
