@@ -194,3 +194,50 @@ def test_every_wrong_type_of_every_field_read_is_contained(kind: str):
         if must_name and not named:
             failures.append(f"{what}: the object is not named in a KUP090 finding")
     assert not failures, "\n".join(failures)
+
+
+def test_without_the_type_table_a_failing_check_names_the_object_and_field_and_goes_on(monkeypatch):
+    """The engine's own containment, for what the table does not know: the check raises, the
+    object is named with the field read last, and the check runs again without it."""
+    from kupgrade_lint.snapshot import loader
+
+    catalog, snapshot, clean, fields = _base()
+    monkeypatch.setattr(loader, "refusal", lambda kind, data: None)
+    field = next(f for f in fields if f.kind == "Deployment" and f.path[-1] == "containers")
+    mutated, obj = _mutated(snapshot, field, 5)
+    report = scan(mutated, catalog, REQUEST)
+    new = [f for f in report.findings if f not in set(clean.findings)]
+    assert new and all(f.rule_id == "KUP090" and _about(f, obj) for f in new)
+    assert any(f"{obj.kind} {obj.namespace}/{obj.name}: " in f.message and "could not handle spec.template.spec.containers (a number) (TypeError)" in f.message
+               and f.location.line == obj.line(*field.path) for f in new)
+    lost = [f for f in clean.findings if f not in set(report.findings) and not _about(f, obj)]
+    assert lost == []
+
+
+def test_a_value_a_check_cannot_handle_is_named(tmp_path):
+    manifest = tmp_path / "hooks.yaml"
+    manifest.write_text(
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingWebhookConfiguration\nmetadata: {name: z}\n"
+        "webhooks:\n- name: z.example.com\n  clientConfig:\n    url: https://z.example.com:99999/validate\n"
+        "---\napiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: shop, namespace: shop}\nspec: {}\n"
+    )
+    report = scan(load_inputs(None, [str(manifest)]), _base()[0], ScanRequest(target=KubeVersion.parse("1.22"), current=KubeVersion.parse("v1.21.14")))
+    by_rule = {(f.rule_id, f.location.line): f.message for f in report.findings if f.location.file == str(manifest)}
+    assert by_rule[("KUP090", 7)] == (
+        f"{manifest}:7: ValidatingWebhookConfiguration z: KUP030 webhook-certificate-without-san could not handle "
+        "webhooks[0].clientConfig.url (a string) (ValueError); this object was not checked for it"
+    )
+    assert ("KUP001", 9) in by_rule  # the other object is still checked
+
+
+def test_retries_are_bounded(monkeypatch):
+    """Past MAX_FAILED_OBJECTS objects one check cannot handle, the failure is a bug (exit 3)."""
+    from kupgrade_lint import engine
+    from kupgrade_lint.snapshot import loader
+
+    catalog, snapshot, _, fields = _base()
+    monkeypatch.setattr(loader, "refusal", lambda kind, data: None)
+    monkeypatch.setattr(engine, "MAX_FAILED_OBJECTS", 0)
+    field = next(f for f in fields if f.kind == "Deployment" and f.path[-1] == "containers")
+    with pytest.raises(TypeError):
+        scan(_mutated(snapshot, field, 5)[0], catalog, REQUEST)

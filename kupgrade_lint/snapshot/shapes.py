@@ -13,7 +13,7 @@ field the checks read on the seed snapshot and fails when a wrong type passes un
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 MAP, LIST, STR, NUM, BOOL = "a mapping", "a list", "a string", "a number", "a boolean"
 QUANTITY = (STR, NUM)  # resource.Quantity: "100m", "1Gi" or a bare number
@@ -28,7 +28,6 @@ _OBJECT = {
     "metadata.annotations": MAP,
     "metadata.annotations.*": STR,
     "metadata.labels": MAP,
-    "metadata.labels.*": STR,
     "metadata.ownerReferences": LIST,
     "metadata.managedFields": LIST,
     "metadata.managedFields[]": MAP,
@@ -107,7 +106,7 @@ SHAPES: dict[str, dict[str, Any]] = {
                    **{f"spec.limits[].{k}.*": QUANTITY for k in ("min", "max", "default", "defaultRequest")}},
     "ValidatingWebhookConfiguration": _WEBHOOKS,
     "MutatingWebhookConfiguration": _WEBHOOKS,
-    "Service": {"spec": MAP, "spec.ports": LIST, "spec.ports[]": MAP, "spec.ports[].name": STR, "spec.ports[].port": NUM,
+    "Service": {"metadata.labels.*": STR, "spec": MAP, "spec.ports": LIST, "spec.ports[]": MAP, "spec.ports[].name": STR, "spec.ports[].port": NUM,
                 "spec.ports[].targetPort": INT_OR_STRING},
     "ServiceMonitor": {"spec": MAP, "spec.endpoints": LIST, "spec.endpoints[]": MAP, "spec.endpoints[].port": STR,
                        "spec.endpoints[].path": STR, "spec.endpoints[].targetPort": INT_OR_STRING,
@@ -159,40 +158,61 @@ def _compile(fields: dict[str, Any]) -> dict[tuple, tuple[str, ...]]:
     return compiled
 
 
+class _Node:
+    """One step of the patterns of a kind: the types allowed here and the steps below."""
+
+    __slots__ = ("types", "children")
+
+    def __init__(self) -> None:
+        self.types: tuple[str, ...] | None = None
+        self.children: dict[str, _Node] = {}
+
+
+def _trie(compiled: dict[tuple, tuple[str, ...]]) -> _Node:
+    root = _Node()
+    for steps, types in compiled.items():
+        node = root
+        for step in steps:
+            node = node.children.setdefault(step, _Node())
+        node.types = types
+    return root
+
+
 _COMPILED = {kind: _compile(fields) for kind, fields in SHAPES.items()}
 _DEFAULT = _compile({})
+_TRIES = {kind: _trie(compiled) for kind, compiled in _COMPILED.items()}
+_DEFAULT_TRIE = _trie(_DEFAULT)
+_FAST_TYPES = {dict: MAP, list: LIST, str: STR, int: NUM, float: NUM, bool: BOOL}
 
 
-def _values(data: Any, steps: tuple, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:
-    """Every value at ``steps`` under ``data`` (with its concrete path); stops where a step does not fit."""
-    if not steps:
-        yield path, data
-        return
-    step, rest = steps[0], steps[1:]
-    if step == "[]":
-        if isinstance(data, list):
-            for i, item in enumerate(data):
-                yield from _values(item, rest, path + (i,))
-    elif step == "*":
-        if isinstance(data, dict):
-            for key, item in data.items():
-                yield from _values(item, rest, path + (key,))
-    elif isinstance(data, dict) and step in data:
-        yield from _values(data[step], rest, path + (step,))
+def _check(node: _Node, value: Any, path: tuple, item: bool, out: list) -> None:
+    """Check ``value`` against ``node`` and descend: one walk over what the patterns name."""
+    if node.types is not None and (value is not None or item):
+        # null is "unset" for a field, but a list item that is null is not an item.
+        got = _FAST_TYPES.get(type(value)) or json_type(value)
+        if got not in node.types:
+            out.append((path, got, node.types))
+            return
+    for step, child in node.children.items():
+        if step == "[]":
+            if isinstance(value, list):
+                for i, sub in enumerate(value):
+                    _check(child, sub, path + (i,), True, out)
+        elif step == "*":
+            if isinstance(value, dict):
+                for key, sub in value.items():
+                    _check(child, sub, path + (key,), False, out)
+        elif isinstance(value, dict) and step in value:
+            _check(child, value[step], path + (step,), False, out)
 
 
 def mismatch(kind: str, data: dict) -> tuple[tuple, str, tuple[str, ...]] | None:
     """The first field of ``data`` (shortest path first) whose type is not the API's: (path, found, expected)."""
-    found = []
-    for steps, expected in _COMPILED.get(kind, _DEFAULT).items():
-        for path, value in _values(data, steps):
-            # null is "unset" for a field, but a list item that is null is not an item.
-            if (value is not None or steps[-1] == "[]") and json_type(value) not in expected:
-                found.append((len(path), path, json_type(value), expected))
+    found: list = []
+    _check(_TRIES.get(kind, _DEFAULT_TRIE), data, (), False, found)
     if not found:
         return None
-    _, path, got, expected = min(found, key=lambda f: (f[0], [str(p) for p in f[1]]))
-    return path, got, expected
+    return min(found, key=lambda f: (len(f[0]), [str(p) for p in f[0]]))
 
 
 def expected(kind: str, path: tuple) -> tuple[str, ...] | None:
