@@ -340,3 +340,12 @@ def test_strict_exits_4_when_something_was_not_checked_and_findings_take_precede
 def test_help_documents_the_strict_exit_code():
     result = run("--help")
     assert result.exit_code == 0 and "4 with --strict" in result.stdout
+
+
+def test_a_file_larger_than_the_bound_is_named_not_read(seed_copy: Path, monkeypatch):
+    from kupgrade_lint.snapshot import tree
+
+    monkeypatch.setattr(tree, "MAX_FILE_BYTES", 100)
+    (seed_copy / "cluster/big.yaml").write_text("# " + "x" * 200 + "\n")
+    problems = [(p.file, p.message) for p in load_inputs(seed_copy, []).problems]
+    assert ("cluster/big.yaml", "larger than 100 bytes; not read") in problems

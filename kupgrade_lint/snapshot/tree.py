@@ -31,6 +31,8 @@ _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _DIR_FLAGS = os.O_RDONLY | _DIRECTORY | _NOFOLLOW | _CLOEXEC
 # O_NONBLOCK: a FIFO put in place of a file after the listing opens at once (and is refused).
 _FILE_FLAGS = os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0) | _CLOEXEC
+# Larger than any file a snapshot holds (collectors write Lists of thousands of objects in tens of MiB).
+MAX_FILE_BYTES = 512 * 1024 * 1024
 # Deeper than any snapshot's node paths (nodes/<node>/etc/kubernetes/...); bounds open descriptors.
 MAX_DEPTH = 40
 
@@ -180,10 +182,7 @@ class Tree:
             identity = (info.st_dev, info.st_ino)
             if self._identity.setdefault(rel, identity) != identity:
                 raise Refused("changed while the snapshot was read; not read again")
-            try:
-                return stream.read()
-            except OSError as exc:
-                raise Refused(f"cannot read: {exc.strerror or exc}") from None
+            return _bounded_read(stream, info.st_size)
 
 
 def _open_refusal(exc: OSError, directory: bool) -> str:
@@ -212,7 +211,17 @@ def read_file(path: Path) -> bytes:
             raise Refused(what)
         if stat.S_ISDIR(info.st_mode):
             raise Refused("a directory; not read")
-        try:
-            return stream.read()
-        except OSError as exc:
-            raise Refused(f"cannot read: {exc.strerror or exc}") from None
+        return _bounded_read(stream, info.st_size)
+
+
+def _bounded_read(stream, size: int) -> bytes:
+    too_large = f"larger than {MAX_FILE_BYTES} bytes; not read"
+    if size > MAX_FILE_BYTES:
+        raise Refused(too_large)
+    try:
+        data = stream.read(MAX_FILE_BYTES + 1)  # a file that grows after fstat is still bounded
+    except OSError as exc:
+        raise Refused(f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise Refused(too_large)
+    return data
