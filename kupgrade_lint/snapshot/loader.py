@@ -157,6 +157,9 @@ def _load_snapshot_dir(root: Path, result: Snapshot, named: Path) -> None:
         release = "/".join(PurePosixPath(rel).relative_to("helm").with_suffix("").parts)
         sources.append((rel, Source(rel, "helm", helm_release=release), rel))
     _add_files(result, tree, sources)
+    for node, is_dir, refused in tree.children("nodes"):
+        if is_dir and refused is None:
+            result.node_files[node] = {}
     for entry in walked["nodes"]:
         parts = entry.rel.split("/")
         if len(parts) < 3:
