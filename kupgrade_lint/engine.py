@@ -66,18 +66,17 @@ def _problem_candidate(problem: InputProblem) -> Candidate:
 
 
 # -- isolation: one object a check cannot handle never stops the scan -----------------------------
-# How many objects one check may fail on before it is itself reported as not run.
+# How many objects one check may fail on; past that the failure is a bug in the check (exit 3).
 MAX_FAILED_OBJECTS = 20
-_TYPE_NAMES = {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "a number", float: "a number", type(None): "null"}
 
 
 def run_isolated(snapshot: Snapshot, what: str, run: Callable[[], T]) -> tuple[T, list[InputProblem]]:
     """``run()``, leaving out every object (or embedded configuration) it raises an exception on.
 
     The snapshot's iterations (``Snapshot.track``) and the traceback say which object was being
-    handled when the exception was raised (``_blamed``); that object is named in an input problem (with the field read last,
-    found by running once more with that object's data recording its reads) and ``run`` starts
-    again without it. Each failure excludes one more object, so this ends after at most
+    handled when the exception was raised (``_blamed``); that object is named in an input
+    problem (with the field read last, found by running once more with that object's data
+    recording its reads) and ``run`` starts again without it. Each failure excludes one more object, so this ends after at most
     ``MAX_FAILED_OBJECTS`` + 1 runs. An exception raised while no object was being handled, a
     ``KupgradeError`` (a problem with the whole input) and ``MemoryError`` are not contained.
     """
@@ -125,7 +124,7 @@ def _failure(snapshot: Snapshot, subject, what: str, error: str, run: Callable[[
         except Exception:  # noqa: BLE001 - the same failure again, now with the field recorded
             if log.last:
                 location = subject.location(*log.last)
-                handled = f"{location.field} ({_TYPE_NAMES.get(log.last_type, 'a ' + log.last_type.__name__)})"
+                handled = f"{location.field} ({log.last_kind})"
         finally:
             snapshot.begin_stage(frozenset())
     message = f"{_subject_name(location)}: {what} could not handle {handled} ({error}); this object was not checked for it"

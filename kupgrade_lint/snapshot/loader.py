@@ -41,7 +41,7 @@ def load_inputs(snapshot: Path | None, manifests: Iterable[str], stdin_text: str
         _load_snapshot_path(Path(snapshot), result)
     for log in audit_logs:
         log = Path(log)
-        if not log.is_file():
+        if not log.exists() or log.is_dir():
             raise InputError(f"{log}: no such audit log file (--audit-log)")
         text = _decode(_read_named(log, str(log), result), str(log), result)
         if text is not None:

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+from kupgrade_lint.snapshot.shapes import json_type
+
 
 class ReadLog:
     """The paths read: the last one (with its value's type) and all of them."""
 
     def __init__(self) -> None:
         self.last: tuple = ()
-        self.last_type: type | None = None
+        self.last_kind = ""
         self.paths: dict[tuple, type] = {}
 
     def read(self, path: tuple, value: Any) -> None:
         self.last = path
-        self.last_type = type(value)
+        self.last_kind = json_type(value)
         self.paths.setdefault(path, type(value))
 
 
