@@ -349,3 +349,26 @@ def test_a_file_larger_than_the_bound_is_named_not_read(seed_copy: Path, monkeyp
     (seed_copy / "cluster/big.yaml").write_text("# " + "x" * 200 + "\n")
     problems = [(p.file, p.message) for p in load_inputs(seed_copy, []).problems]
     assert ("cluster/big.yaml", "larger than 100 bytes; not read") in problems
+
+
+def test_merged_node_snapshots_are_read_the_same_way(tmp_path: Path):
+    from kupgrade_lint.collectors.merge import merge_snapshots
+
+    secret = _secret(tmp_path)
+    node = tmp_path / "node"
+    (node / "nodes/n1/etc/kubernetes").mkdir(parents=True)
+    (node / "nodes/n1/etc/kubernetes/kubelet.env").symlink_to(secret)
+    os.mkfifo(node / "nodes/n1/etc/kubernetes/pipe.env")
+    (node / "nodes/n1/etc/kubernetes/ok.env").write_text("A=1\n")
+    archive_path = tmp_path / "n2.tar.gz"
+    with tarfile.open(archive_path, "w:gz") as tar:
+        tar.addfile(_member("nodes/n2/etc/kubernetes/kubelet.env", tarfile.SYMTYPE, str(secret)))
+    out = tmp_path / "merged"
+    summary = merge_snapshots([node, archive_path], out)
+    reasons = {e["what"]: e["reason"] for e in summary.errors}
+    assert reasons[f"merge nodes/n1/etc/kubernetes/kubelet.env from {node}"].startswith("a symbolic link; not followed")
+    assert reasons[f"merge nodes/n1/etc/kubernetes/pipe.env from {node}"].startswith("a named pipe (FIFO)")
+    assert reasons[f"merge nodes/n2/etc/kubernetes/kubelet.env from {archive_path}"].startswith("a link in the archive")
+    assert (out / "nodes/n1/etc/kubernetes/ok.env").read_text() == "A=1\n"
+    assert not (out / "nodes/n1/etc/kubernetes/kubelet.env").exists()
+    assert MARKER not in "".join(p.read_text() for p in out.rglob("*") if p.is_file())
