@@ -372,3 +372,14 @@ def test_merged_node_snapshots_are_read_the_same_way(tmp_path: Path):
     assert (out / "nodes/n1/etc/kubernetes/ok.env").read_text() == "A=1\n"
     assert not (out / "nodes/n1/etc/kubernetes/kubelet.env").exists()
     assert MARKER not in "".join(p.read_text() for p in out.rglob("*") if p.is_file())
+
+
+def test_a_fifo_named_like_an_archive_is_refused_without_waiting(tmp_path: Path):
+    fifo = tmp_path / "snap.tar.gz"
+    os.mkfifo(fifo)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kupgrade_lint", "scan", "--snapshot", str(fifo), "--target", "1.21"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == f"kupgrade-lint: error: {fifo}: a snapshot is a directory or a .tar.gz of one\n"

@@ -92,7 +92,8 @@ def _load_snapshot_path(path: Path, result: Snapshot) -> None:
         raise InputError(f"{path}: no such snapshot directory or archive (--snapshot)")
     result.inputs.append(str(path))
     if not path.is_dir():
-        if not (path.name.endswith(".tar.gz") or path.name.endswith(".tgz")):
+        # A FIFO or device named .tar.gz is refused before it is opened (opening one blocks).
+        if not path.is_file() or not (path.name.endswith(".tar.gz") or path.name.endswith(".tgz")):
             raise InputError(f"{path}: a snapshot is a directory or a .tar.gz of one")
         # Kept until the snapshot is gone: documents read their file again for line look-ups.
         tmp = tempfile.TemporaryDirectory(prefix="kupgrade-snapshot-")
