@@ -1,7 +1,8 @@
 """The command line: the only place that prints the final report and exits.
 
 Exit codes (kupgrade_lint.exit_codes.ExitCode): 0 nothing at or above --fail-on; 1 findings at
-or above --fail-on; 2 usage or input error; 3 internal error (a bug).
+or above --fail-on; 2 usage or input error; 3 internal error (a bug); 4 with --strict, part of
+the input was not checked (and no finding at or above --fail-on).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ app = typer.Typer(
     help=(
         "Tell, before you start, everything that will break when you upgrade a kubeadm cluster, hop by hop.\n\n"
         "Exit codes: 0 nothing at or above --fail-on; 1 findings at or above --fail-on; "
-        "2 usage or input error; 3 internal error."
+        "2 usage or input error; 3 internal error; "
+        "4 with --strict: something was not checked (a collection finding) and nothing at or above --fail-on was found."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -71,14 +73,23 @@ class ColorMode(str, Enum):
     never = "never"
 
 
-def exit_code_for(report: Report, fail_on: FailOn) -> ExitCode:
-    """The one place that decides the exit code of a finished scan."""
-    if fail_on is FailOn.never:
-        return ExitCode.CLEAN
-    threshold = Severity(fail_on.value)
-    if any(f.severity.at_least(threshold) for f in report.active_findings):
-        return ExitCode.FINDINGS
+def exit_code_for(report: Report, fail_on: FailOn, strict: bool = False) -> ExitCode:
+    """The one place that decides the exit code of a finished scan.
+
+    Findings at or above ``fail_on`` (1) win over ``strict``'s "not checked" (4): what breaks
+    is fixed first, and 0 under ``--strict`` still means checked completely and clean.
+    """
+    if fail_on is not FailOn.never:
+        threshold = Severity(fail_on.value)
+        if any(f.severity.at_least(threshold) for f in report.active_findings):
+            return ExitCode.FINDINGS
+    if strict and _not_checked(report):
+        return ExitCode.NOT_CHECKED
     return ExitCode.CLEAN
+
+
+def _not_checked(report: Report) -> int:
+    return sum(1 for f in report.active_findings if f.category == "collection")
 
 
 def _fail(message: str, code: ExitCode = ExitCode.USAGE_OR_INPUT_ERROR) -> None:
@@ -197,6 +208,7 @@ def scan(
     registry_config: Optional[Path] = typer.Option(None, "--registry-config", help="Docker config.json with registry credentials [default: $DOCKER_CONFIG/config.json or ~/.docker/config.json]."),
     registry_ca_file: Optional[Path] = typer.Option(None, "--registry-ca-file", help="CA bundle to verify the registries with, instead of the system CAs."),
     insecure_registry: bool = typer.Option(False, "--insecure-registry", help="Talk plain http to the registries (only when they really are plain http)."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 4 when part of the input was not checked (a collection finding, KUP090) and nothing at or above --fail-on was found."),
 ) -> None:
     """Report what breaks at each hop of the upgrade to --target.
 
@@ -248,7 +260,10 @@ def scan(
         if live_dir is not None:
             live_dir.cleanup()
     _write(RENDERERS[output.value], report, output_file, color)
-    raise typer.Exit(int(exit_code_for(report, fail_on)))
+    code = exit_code_for(report, fail_on, strict)
+    if code is ExitCode.NOT_CHECKED:
+        typer.echo(f"kupgrade-lint: --strict: {_not_checked(report)} part(s) of the input were not checked (KUP090 not-checked findings)", err=True)
+    raise typer.Exit(int(code))
 
 
 def _ask_registries(ctx, registry_config: Optional[Path], ca_file: Optional[Path], insecure_http: bool) -> None:

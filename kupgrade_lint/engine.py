@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, TypeVar
 
 from kupgrade_lint import __version__
 from kupgrade_lint.catalog import Catalog, Rule
@@ -10,14 +11,16 @@ from kupgrade_lint.checks import Candidate, CheckContext, ScanOptions, load_chec
 from kupgrade_lint.cluster_facts import read_cluster_facts
 from kupgrade_lint.component_config import ComponentConfig
 from kupgrade_lint.coverage import read_coverage
-from kupgrade_lint.errors import CatalogError
+from kupgrade_lint.errors import CatalogError, KupgradeError
 from kupgrade_lint.findings import Finding, HopReport, Location, Report, RuleInfo, Severity
 from kupgrade_lint.images import ImageRef, hop_images
 from kupgrade_lint.kubeadm_render import KubeadmModel
-from kupgrade_lint.snapshot.model import InputProblem, Snapshot
+from kupgrade_lint.snapshot.model import InputProblem, KubeObject, Snapshot
+from kupgrade_lint.snapshot.recording import ReadLog, record
 from kupgrade_lint.versions import Hop, KubeVersion, upgrade_path
 
 INPUT_PROBLEMS_CHECK = "input_problems"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -60,17 +63,103 @@ def _finding(rule: Rule, candidate: Candidate, hop: str | None) -> Finding:
 def _problem_candidate(problem: InputProblem) -> Candidate:
     location = Location(file=problem.file, line=problem.line, node=problem.node)
     if problem.file is None:
-        return Candidate(None, problem.message, location)
-    return Candidate(None, f"{location.describe()}: {problem.message}", location)
+        return Candidate(None, _bounded(problem.message), location)
+    return Candidate(None, _bounded(f"{location.describe()}: {problem.message}"), location)
+
+
+# -- isolation: one object a check cannot handle never stops the scan -----------------------------
+# How many objects one check may fail on; past that the failure is a bug in the check (exit 3).
+MAX_FAILED_OBJECTS = 20
+
+
+def run_isolated(snapshot: Snapshot, what: str, run: Callable[[], T]) -> tuple[T, list[InputProblem]]:
+    """``run()``, leaving out every object (or embedded configuration) it raises an exception on.
+
+    The snapshot's iterations (``Snapshot.track``) and the traceback say which object was being
+    handled when the exception was raised (``_blamed``); that object is named in an input
+    problem (with the field read last, found by running once more with that object's data
+    recording its reads) and ``run`` starts again without it. Each failure excludes one more object, so this ends after at most
+    ``MAX_FAILED_OBJECTS`` + 1 runs. An exception raised while no object was being handled, a
+    ``KupgradeError`` (a problem with the whole input) and ``MemoryError`` are not contained.
+    """
+    failed: dict[tuple, InputProblem] = {}
+    while True:
+        snapshot.begin_stage(frozenset(failed))
+        try:
+            return run(), list(failed.values())
+        except (KupgradeError, MemoryError):
+            raise
+        except Exception as exc:
+            subject = _blamed(snapshot, exc)
+            if subject is None or subject.subject_key in failed or len(failed) >= MAX_FAILED_OBJECTS:
+                raise
+            error = type(exc).__name__
+        finally:
+            snapshot.begin_stage(frozenset())
+        failed[subject.subject_key] = _failure(snapshot, subject, what, error, run, frozenset(failed))
+
+
+def _blamed(snapshot: Snapshot, exc: BaseException):
+    """The object being handled when ``exc`` was raised: in the innermost frame of its traceback
+    that holds handed-out objects in its local variables, the one handed out last."""
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in reversed(frames):
+        hits = [hit for value in frame.f_locals.values() if (hit := snapshot.handed(value)) is not None]
+        if hits:
+            return max(hits, key=lambda hit: hit[0])[1]
+    return None
+
+
+def _failure(snapshot: Snapshot, subject, what: str, error: str, run: Callable[[], object], excluded: frozenset) -> InputProblem:
+    """The problem naming ``subject``; for an object, with the field it was read last."""
+    location = subject.subject_location()
+    handled = "this object"
+    if isinstance(subject, KubeObject):
+        log = ReadLog()
+        snapshot.begin_stage(excluded, {subject.subject_key: KubeObject(record(subject.data, log), subject.source, subject.document, subject.prefix)})
+        try:
+            run()
+        except Exception:  # noqa: BLE001 - the same failure again, now with the field recorded
+            if log.last:
+                location = subject.location(*log.last)
+                handled = f"{location.field} ({log.last_kind})"
+        finally:
+            snapshot.begin_stage(frozenset())
+    message = f"{_subject_name(location)}: {what} could not handle {handled} ({error}); this object was not checked for it"
+    return InputProblem(location.file, message, node=location.node, line=location.line)
+
+
+def _subject_name(location: Location) -> str:
+    if location.kind:
+        return f"{location.kind} {location.namespace}/{location.name}" if location.namespace else f"{location.kind} {location.name}"
+    return "the document"
+
+
+# Messages quote input only as far as a finding needs: bounded, one line, no control characters.
+MAX_PROBLEM_CHARS = 300
+
+
+def _bounded(message: str) -> str:
+    text = "".join(ch if ch.isprintable() else " " for ch in message)
+    return text if len(text) <= MAX_PROBLEM_CHARS else text[: MAX_PROBLEM_CHARS - 3] + "..."
 
 
 def prepare(snapshot: Snapshot, catalog: Catalog, request: ScanRequest) -> CheckContext:
-    """Read the settings and cluster facts once and plan the path: what every check reads."""
-    config = ComponentConfig(snapshot, kubeadm=KubeadmModel(catalog))
-    facts = read_cluster_facts(snapshot, config)
+    """Read the settings and cluster facts once and plan the path: what every check reads.
+
+    Objects that make reading the settings or facts fail are left out and named
+    (``setup_problems``), like objects a check fails on.
+    """
+    config, failures = run_isolated(snapshot, "reading the component settings", lambda: ComponentConfig(snapshot, kubeadm=KubeadmModel(catalog)))
+    facts, failed = run_isolated(snapshot, "reading the cluster facts", lambda: read_cluster_facts(snapshot, config))
+    failures += failed
     current = request.current or facts.detect_current()[0]
     hops = tuple(upgrade_path(current, request.target, catalog.last_patch))
-    return CheckContext(snapshot, catalog, config, facts, current, hops, request.options)
+    return CheckContext(snapshot, catalog, config, facts, current, hops, request.options, setup_problems=tuple(failures))
 
 
 def required_images(ctx: CheckContext) -> list[tuple[Hop, list[ImageRef]]]:
@@ -87,6 +176,7 @@ def judge(ctx: CheckContext) -> Report:
     """Run every rule's check on a prepared context and build the report."""
     checks = load_checks()
     snapshot, catalog, config, facts, current, hops = ctx.snapshot, ctx.catalog, ctx.config, ctx.facts, ctx.current, ctx.hops
+    failures = list(ctx.setup_problems)
 
     input_rules = catalog.rule_by_check(INPUT_PROBLEMS_CHECK)
     if len(input_rules) != 1:
@@ -100,7 +190,9 @@ def judge(ctx: CheckContext) -> Report:
         function = checks.get(rule.check)
         if function is None:
             raise CatalogError(f"{rule.origin}: rule {rule.id} names an unknown check '{rule.check}'")
-        for candidate in function(ctx, rule):
+        candidates, failed = run_isolated(snapshot, f"{rule.id} {rule.name}", lambda: list(function(ctx, rule)))
+        failures += failed
+        for candidate in candidates:
             if candidate.breaks_in is None:
                 findings.add(_finding(input_rule, candidate, None))
                 continue
@@ -109,7 +201,7 @@ def judge(ctx: CheckContext) -> Report:
             if hop is not None:
                 findings.add(_finding(rule, candidate, hop.minor))
 
-    problems = list(snapshot.problems) + list(config.problems)
+    problems = list(snapshot.problems) + list(config.problems) + failures
     for hop in hops:
         known = KubeVersion.parse(catalog.releases[hop.minor].last_patch)
         if (hop.dest.patch or 0) > (known.patch or 0):

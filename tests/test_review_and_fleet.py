@@ -81,11 +81,11 @@ def test_diff_shows_fixed_and_introduced_per_hop(seed_json: Path, fixed_json: Pa
     assert fixed == {("1.15", "KUP010", "master-1", 34), ("1.15", "KUP010", "master-1", 18)}
     introduced = {(f["hop"], f["rule_id"], f["location"]["node"]) for f in doc["introduced"]}
     assert introduced == {("1.16", "KUP010", "worker-1")}
-    assert doc["summary"] == {"fixed": 2, "introduced": 1, "remaining": 48}
+    assert doc["summary"] == {"fixed": 2, "introduced": 1, "remaining": 58}
     gate = runner.invoke(app, ["diff", str(seed_json), str(fixed_json), "--fail-on-new"])
-    assert gate.exit_code == 1 and "1 introduced, 2 fixed, 48 remaining" in gate.stdout
+    assert gate.exit_code == 1 and "1 introduced, 2 fixed, 58 remaining" in gate.stdout
     markdown = runner.invoke(app, ["diff", str(seed_json), str(fixed_json), "-o", "markdown"]).stdout
-    assert "### Introduced (1)" in markdown and "### Fixed (2)" in markdown and "<details><summary>48 remaining</summary>" in markdown
+    assert "### Introduced (1)" in markdown and "### Fixed (2)" in markdown and "<details><summary>58 remaining</summary>" in markdown
 
 
 def test_fleet_summary_of_three_clusters(seed_json: Path, fixed_json: Path, tmp_path: Path) -> None:

@@ -39,6 +39,7 @@ class CheckContext:
     current: KubeVersion
     hops: tuple[Hop, ...]
     options: ScanOptions
+    setup_problems: tuple = ()  # InputProblems of objects the settings or facts could not be read from
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ class ServingEndpoint:
         return f"{self.host}_{self.port}"
 
 
-def serving_endpoints(ctx: CheckContext) -> Iterator[ServingEndpoint]:
+def serving_endpoints(ctx: CheckContext) -> Iterator[ServingEndpoint | Candidate]:
     """Every webhook, conversion webhook and aggregated API the snapshot declares."""
     snap = ctx.snapshot
     for obj in snap.of_kind(*WEBHOOK_KINDS):
@@ -94,12 +94,14 @@ def serving_endpoints(ctx: CheckContext) -> Iterator[ServingEndpoint]:
         yield ServingEndpoint(f"APIService {obj.name}", host, _port(svc.get("port"), 443), bundle, obj.location("spec", "service", field_path="spec.service"))
 
 
-def _endpoint(what: str, client: dict, obj: KubeObject, path: tuple) -> Iterator[ServingEndpoint]:
+def _endpoint(what: str, client: dict, obj: KubeObject, path: tuple) -> Iterator[ServingEndpoint | Candidate]:
+    field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
     endpoint = webhook_endpoint(client)
     if endpoint is None:
+        if client.get("url") or client.get("service"):
+            yield Candidate(None, f"{what}: {field} names no endpoint kupgrade-lint can read (a URL without a host or with a port out of range?); its certificate was not checked", obj.location(*path, field_path=field))
         return
     bundle = client.get("caBundle") if isinstance(client.get("caBundle"), str) else None
-    field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
     yield ServingEndpoint(what, endpoint[0], endpoint[1], bundle, obj.location(*path, field_path=field))
 
 
@@ -153,6 +155,10 @@ class _Judged:
 
 def _judged(ctx: CheckContext, report_problems: bool) -> Iterator[_Judged | Candidate]:
     for ep in serving_endpoints(ctx):
+        if isinstance(ep, Candidate):
+            if report_problems:
+                yield ep
+            continue
         resolution = _resolve(ctx, ep)
         if resolution.problem and report_problems:
             yield Candidate(None, resolution.problem, ep.location)

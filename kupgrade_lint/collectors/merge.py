@@ -7,14 +7,14 @@ picture. Collection errors of all sources are kept.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from kupgrade_lint.snapshot.archive import extract_tar_gz
 from kupgrade_lint.collectors.metadata import METADATA_FILE, read_metadata, write_metadata
 from kupgrade_lint.collectors.summary import CollectSummary
 from kupgrade_lint.errors import InputError
+from kupgrade_lint.snapshot.tree import Refused, Tree
 
 
 def merge_snapshots(sources: list[Path], out_dir: Path) -> CollectSummary:
@@ -33,7 +33,9 @@ def merge_snapshots(sources: list[Path], out_dir: Path) -> CollectSummary:
             if source.is_dir():
                 root = source
             elif source.is_file():
-                root = extract_tar_gz(source, Path(tmp) / str(index))
+                refused: list[tuple[str, str]] = []
+                root = extract_tar_gz(source, Path(tmp) / str(index), refused)
+                errors.extend({"what": f"merge {member} from {source}", "reason": why} for member, why in refused)
             else:
                 raise InputError(f"{source}: no such snapshot directory or archive")
             if root.resolve() == out_dir.resolve():
@@ -41,19 +43,28 @@ def merge_snapshots(sources: list[Path], out_dir: Path) -> CollectSummary:
             meta = read_metadata(root)
             errors.extend(e for e in meta.get("collection_errors") or [] if isinstance(e, dict))
             server_version = server_version or meta.get("server_version")
-            for file in sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink()):
-                rel = file.relative_to(root)
+            # Read like any snapshot: links, FIFOs and devices are named, never followed or copied.
+            tree = Tree(root)
+            for entry in tree.walk():
+                rel = PurePosixPath(entry.rel)
                 if rel.as_posix() == METADATA_FILE:
+                    continue
+                try:
+                    if entry.refused is not None:
+                        raise Refused(entry.refused)
+                    content = tree.read(entry.rel)
+                except Refused as exc:
+                    errors.append({"what": f"merge {rel.as_posix()} from {source}", "reason": str(exc)})
                     continue
                 dest = out_dir / rel
                 if dest.exists():
-                    if dest.read_bytes() != file.read_bytes():
+                    if dest.read_bytes() != content:
                         errors.append(
                             {"what": f"merge {rel.as_posix()} from {source}", "reason": "a different copy is already there; kept the first"}
                         )
                     continue
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(file, dest)
+                dest.write_bytes(content)
                 written += 1
     data = write_metadata(out_dir, server_version=server_version, errors=errors)
     return CollectSummary(objects_written=written, errors=tuple(data["collection_errors"]))

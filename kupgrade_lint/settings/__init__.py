@@ -62,7 +62,8 @@ class ComponentConfig:
         self._collect()
 
     def configs_of_kind(self, *kinds: str) -> list[EmbeddedConfig]:
-        return [c for c in self.embedded if isinstance(c.data, dict) and c.data.get("kind") in kinds]
+        """The configurations of these kinds; iterating them is tracked like ``Snapshot.of_kind``."""
+        return _Tracked(self.snapshot, [c for c in self.embedded if isinstance(c.data, dict) and c.data.get("kind") in kinds])
 
     @property
     def is_kubeadm_cluster(self) -> bool:
@@ -137,3 +138,14 @@ class ComponentConfig:
             return "default" if rendered is not None else "hand-edit"
 
         return classify
+
+
+class _Tracked(list):
+    """A list whose iteration the snapshot tracks (which configuration a check is handling)."""
+
+    def __init__(self, snapshot: Snapshot, items: list) -> None:
+        super().__init__(items)
+        self._snapshot = snapshot
+
+    def __iter__(self):
+        return self._snapshot.track(list.__iter__(self))

@@ -7,6 +7,7 @@ from typing import Iterator
 from kupgrade_lint.parsers.yaml_documents import Document, YamlError, load_documents
 from kupgrade_lint.settings.model import EmbeddedConfig, dotted
 from kupgrade_lint.snapshot.model import InputProblem, KubeObject, Snapshot
+from kupgrade_lint.snapshot.shapes import refusal
 
 _CONFIG_KINDS = ("ClusterConfiguration", "KubeletConfiguration", "KubeProxyConfiguration", "InitConfiguration", "JoinConfiguration")
 
@@ -23,7 +24,7 @@ def embedded_configs(snapshot: Snapshot, problems: list[InputProblem]) -> Iterat
             if key not in ("ClusterConfiguration", "ClusterStatus", "config.conf", "kubelet", "config") and not key.endswith((".yaml", ".conf")):
                 continue
             yield from _parse_embedded(obj, ("data", key), value, problems)
-    for obj in snapshot.objects:
+    for obj in snapshot.all_objects():
         if obj.kind in _CONFIG_KINDS:
             yield EmbeddedConfig(None, (), obj.document.view(obj.prefix), obj.source.file, obj.source.node)
     for node, files in sorted(snapshot.node_files.items()):
@@ -43,6 +44,10 @@ def embedded_configs(snapshot: Snapshot, problems: list[InputProblem]) -> Iterat
                 # Any configuration file a component reads (kubeadm, kubelet, kube-proxy,
                 # scheduler, audit policy, admission, encryption...): checks pick their kinds.
                 if isinstance(doc.data, dict) and doc.data.get("kind") and doc.data.get("apiVersion"):
+                    wrong = refusal(str(doc.data.get("kind")), doc.data)
+                    if wrong is not None:
+                        problems.append(InputProblem(path, f"{wrong[1]}; not checked", node=node, line=doc.line_of(wrong[0])))
+                        continue
                     yield EmbeddedConfig(None, (), doc, path, node)
 
 
@@ -55,4 +60,9 @@ def _parse_embedded(owner: KubeObject, key_path: tuple, text: str, problems: lis
         return
     for doc in docs:
         if isinstance(doc.data, dict):
+            wrong = refusal(str(doc.data.get("kind", "")), doc.data)
+            if wrong is not None:
+                line = owner.content_line(key_path, doc.line_of(wrong[0]))
+                problems.append(InputProblem(owner.source.file, f"{owner.kind} {owner.namespace}/{owner.name} {dotted(key_path)}: {wrong[1]}; not checked", node=owner.source.node, line=line))
+                continue
             yield EmbeddedConfig(owner, key_path, doc, owner.source.file, owner.source.node)

@@ -64,6 +64,18 @@ class EmbeddedConfig:
     def data(self) -> Any:
         return self.document.data
 
+    @property
+    def subject_key(self) -> tuple:
+        """Identifies this configuration while a check handles it (``Snapshot.track``)."""
+        owner = ("object", id(self.owner)) if self.owner is not None else None
+        return ("config", owner, self.file, self.node, self.key_path, self.document.start_line)
+
+    def subject_location(self) -> Location:
+        if self.owner is not None:
+            return self.owner.location(*self.key_path)
+        data = self.data if isinstance(self.data, dict) else {}
+        return Location(file=self.file, line=self.document.start_line, node=self.node, api_version=_s(data.get("apiVersion")), kind=_s(data.get("kind")))
+
     def location(self, path: tuple, what: str) -> Location:
         inner_line = self.document.line_of(path)
         if self.owner is not None:

@@ -13,182 +13,234 @@ import multiprocessing
 import os
 import sys
 import tempfile
-from pathlib import Path
-from typing import Iterable
+from pathlib import Path, PurePosixPath
+from typing import Callable, Iterable
 
 from kupgrade_lint.errors import InputError
 from kupgrade_lint.parsers.yaml_documents import Document, YamlError, load_documents
 from kupgrade_lint.snapshot.archive import extract_tar_gz
 from kupgrade_lint.snapshot.layout import METADATA_FILE, TOP_LEVEL
 from kupgrade_lint.snapshot.model import InputProblem, KubeObject, NodeFile, Snapshot, Source
+from kupgrade_lint.snapshot.shapes import refusal
+from kupgrade_lint.snapshot.tree import Refused, Tree, read_file
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 STATIC_POD_DIR = "/etc/kubernetes/manifests/"
+# The parts that hold something to judge; registry/, tls/ and discovery/ only inform those.
+JUDGED_PARTS = ("cluster", "nodes", "helm", "metrics", "audit")
 
 
 def load_inputs(snapshot: Path | None, manifests: Iterable[str], stdin_text: str | None = None, audit_logs: Iterable[Path] = ()) -> Snapshot:
-    """Build one Snapshot from an optional snapshot path, manifest paths and audit log files."""
+    """Build one Snapshot from an optional snapshot path, manifest paths and audit log files.
+
+    Raises ``InputError`` for an input that holds nothing to check (an empty directory or stdin,
+    a snapshot without cluster/ or nodes/ content): an empty input is never reported as clean.
+    """
     result = Snapshot()
     if snapshot is not None:
         _load_snapshot_path(Path(snapshot), result)
     for log in audit_logs:
         log = Path(log)
-        if not log.is_file():
+        if not log.exists() or log.is_dir():
             raise InputError(f"{log}: no such audit log file (--audit-log)")
-        text = _read_text(log, str(log), result)
+        text = _decode(_read_named(log, str(log), result), str(log), result)
         if text is not None:
             result.audit_logs[str(log)] = (str(log), text)
             result.inputs.append(str(log))
     for item in manifests:
+        before = (len(result.objects), len(result.problems))
         if item == "-":
             text = stdin_text if stdin_text is not None else sys.stdin.read()
             _add_objects(result, text, Source("<stdin>", "manifest"))
             result.inputs.append("<stdin>")
+            _require_content(result, before, "<stdin>: empty: no Kubernetes objects on stdin (--manifests -)")
             continue
         path = Path(item)
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             raise InputError(f"{item}: no such file or directory (--manifests)")
         result.inputs.append(str(path))
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-        for file in files:
-            if path.is_dir() and file.suffix not in MANIFEST_SUFFIXES:
-                continue
-            display = str(file)
-            text = _read_text(file, display, result)
+        if not path.is_dir():
+            text = _decode(_read_named(path, str(path), result), str(path), result)
             if text is not None:
-                _add_objects(result, text, Source(display, "manifest"), file)
+                _add_objects(result, text, Source(str(path), "manifest"), path)
+            _require_content(result, before, f"{item}: empty: no Kubernetes objects in it (--manifests)")
+            continue
+        tree = Tree(path)
+        for entry in tree.walk():
+            display = str(path / entry.rel)
+            if entry.refused is not None:
+                # A refused entry that could hold manifests is named; a linked README is not news.
+                if PurePosixPath(entry.rel).suffix in MANIFEST_SUFFIXES or not PurePosixPath(entry.rel).suffix:
+                    result.problems.append(InputProblem(display, entry.refused))
+                continue
+            if PurePosixPath(entry.rel).suffix not in MANIFEST_SUFFIXES:
+                continue
+            text = _decode(_read_in(tree, entry.rel, display, result), display, result)
+            if text is not None:
+                _add_objects(result, text, Source(display, "manifest"), functools.partial(_reread, tree, entry.rel))
+        _require_content(result, before, f"{item}: empty: no .yaml, .yml or .json file with Kubernetes objects in it (--manifests)")
     return result
+
+
+def _require_content(result: Snapshot, before: tuple[int, int], message: str) -> None:
+    if (len(result.objects), len(result.problems)) == before:
+        raise InputError(message)
 
 
 def _load_snapshot_path(path: Path, result: Snapshot) -> None:
     if not path.exists():
         raise InputError(f"{path}: no such snapshot directory or archive (--snapshot)")
     result.inputs.append(str(path))
-    if path.is_file():
-        if not (path.name.endswith(".tar.gz") or path.name.endswith(".tgz")):
+    if not path.is_dir():
+        # A FIFO or device named .tar.gz is refused before it is opened (opening one blocks).
+        if not path.is_file() or not (path.name.endswith(".tar.gz") or path.name.endswith(".tgz")):
             raise InputError(f"{path}: a snapshot is a directory or a .tar.gz of one")
         # Kept until the snapshot is gone: documents read their file again for line look-ups.
         tmp = tempfile.TemporaryDirectory(prefix="kupgrade-snapshot-")
         result.keep_alive.append(tmp)
-        root = extract_tar_gz(path, Path(tmp.name))
-        _load_snapshot_dir(root, result)
+        refused: list[tuple[str, str]] = []
+        root = extract_tar_gz(path, Path(tmp.name), refused)
+        for member, reason in refused:
+            result.problems.append(InputProblem(member, reason))
+        _load_snapshot_dir(root, result, path)
         return
-    _load_snapshot_dir(path, result)
+    _load_snapshot_dir(path, result, path)
 
 
-def _load_snapshot_dir(root: Path, result: Snapshot) -> None:
-    known = [p for p in root.iterdir() if p.name in TOP_LEVEL]
-    if not known:
+def _load_snapshot_dir(root: Path, result: Snapshot, named: Path) -> None:
+    tree = Tree(root)
+    top = tree.children()
+    if not any(name in TOP_LEVEL for name, _, _ in top):
         raise InputError(
-            f"{root}: not a snapshot (expected some of cluster/, nodes/, helm/, registry/, tls/, {METADATA_FILE})"
+            f"{named}: not a snapshot (expected some of cluster/, nodes/, helm/, registry/, tls/, {METADATA_FILE})"
         )
-    for entry in sorted(root.iterdir()):
-        if entry.name not in TOP_LEVEL and not entry.name.startswith(".") and entry.name.lower() != "readme.md":
-            result.problems.append(InputProblem(entry.name, "not part of the snapshot format; ignored"))
-    meta = root / METADATA_FILE
-    if meta.is_file():
-        text = _read_text(meta, METADATA_FILE, result)
+    for name, _, refused in top:
+        if refused is not None:
+            result.problems.append(InputProblem(name, refused))
+        elif name not in TOP_LEVEL and not name.startswith(".") and name.lower() != "readme.md":
+            result.problems.append(InputProblem(name, "not part of the snapshot format; ignored"))
+    if any(name == METADATA_FILE and refused is None for name, _, refused in top):
+        text = _decode(_read_in(tree, METADATA_FILE, METADATA_FILE, result), METADATA_FILE, result)
         if text is not None:
             try:
                 data = json.loads(text)
                 if not isinstance(data, dict):
                     raise ValueError("expected a JSON object")
                 result.metadata = data
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 result.problems.append(InputProblem(METADATA_FILE, f"not valid JSON: {exc}"))
-    sources: list[tuple[Path, Source]] = []
-    for file in _files(root / "cluster"):
-        display = file.relative_to(root).as_posix()
-        if file.suffix not in MANIFEST_SUFFIXES:
-            result.problems.append(InputProblem(display, "not a .yaml, .yml or .json file; ignored"))
+
+    walked = {part: tree.walk(part) for part in sorted(TOP_LEVEL - {METADATA_FILE})}
+    if not any(walked[part] for part in JUDGED_PARTS):
+        present = ", ".join(name for name, _, _ in top if name in TOP_LEVEL) or "nothing"
+        raise InputError(f"{named}: nothing to check: the snapshot has nothing under {', '.join(p + '/' for p in JUDGED_PARTS)} (only {present}){_errors_note(result)}")
+
+    def files(part: str) -> list[str]:
+        """The regular files under ``part``; every refused entry becomes a problem."""
+        out = []
+        for entry in walked[part]:
+            if entry.refused is not None:
+                result.problems.append(InputProblem(entry.rel, entry.refused))
+            else:
+                out.append(entry.rel)
+        return out
+
+    def text_of(rel: str, display: str, node: str | None = None) -> str | None:
+        return _decode(_read_in(tree, rel, display, result, node), display, result, node)
+
+    sources: list[tuple[object, Source, str]] = []
+    for rel in files("cluster"):
+        if PurePosixPath(rel).suffix not in MANIFEST_SUFFIXES:
+            result.problems.append(InputProblem(rel, "not a .yaml, .yml or .json file; ignored"))
             continue
-        sources.append((file, Source(display, "cluster")))
-    for file in _files(root / "helm"):
-        display = file.relative_to(root).as_posix()
-        release = "/".join(file.relative_to(root / "helm").with_suffix("").parts)
-        sources.append((file, Source(display, "helm", helm_release=release)))
-    _add_files(result, sources)
-    nodes_dir = root / "nodes"
-    if nodes_dir.is_dir():
-        for node_dir in sorted(p for p in nodes_dir.iterdir() if p.is_dir()):
-            node = node_dir.name
-            files: dict[str, NodeFile] = {}
-            for file in _files(node_dir):
-                abs_path = "/" + file.relative_to(node_dir).as_posix()
-                text = _read_text(file, abs_path, result, node=node)
-                if text is None:
-                    continue
-                files[abs_path] = NodeFile(node, abs_path, text)
-                if abs_path.startswith(STATIC_POD_DIR) and file.suffix in MANIFEST_SUFFIXES:
-                    _add_objects(result, text, Source(abs_path, "node", node=node))
-            result.node_files[node] = files
-    registry = root / "registry"
-    if registry.is_dir():
-        for host in sorted(p for p in registry.iterdir() if p.is_dir()):
-            result.registry_hosts.add(host.name)
-        for file in _files(registry):
-            display = file.relative_to(root).as_posix()
-            if file.name == "manifests.json":
-                _load_manifest_answers(file, display, registry, result)
-                continue
-            if file.name != "tags.json":
-                result.problems.append(InputProblem(display, "registry/ holds only <image name>/tags.json and manifests.json files; ignored"))
-                continue
-            text = _read_text(file, display, result)
-            if text is None:
-                continue
-            try:
-                data = json.loads(text)
-                tags = data.get("tags") or []
-                if not isinstance(tags, list):
-                    raise ValueError("'tags' is not a list")
-            except (ValueError, AttributeError) as exc:
-                result.problems.append(InputProblem(display, f"not a registry tags/list response: {exc}"))
-                continue
-            name = file.parent.relative_to(registry).as_posix()
-            result.registry[name] = frozenset(str(t) for t in tags)
-    for file in _files(root / "tls"):
-        display = file.relative_to(root).as_posix()
-        text = _read_text(file, display, result)
+        sources.append((rel, Source(rel, "cluster"), rel))
+    for rel in files("helm"):
+        release = "/".join(PurePosixPath(rel).relative_to("helm").with_suffix("").parts)
+        sources.append((rel, Source(rel, "helm", helm_release=release), rel))
+    _add_files(result, tree, sources)
+    for node, is_dir, refused in tree.children("nodes"):
+        if is_dir and refused is None:
+            result.node_files[node] = {}
+    for entry in walked["nodes"]:
+        parts = entry.rel.split("/")
+        if len(parts) < 3:
+            # nodes/<file> (not in a node's directory), or a refused node directory.
+            result.problems.append(InputProblem(entry.rel, entry.refused or "not inside a node's directory (nodes/<node>/<path>); ignored"))
+            continue
+        node = parts[1]
+        abs_path = "/" + "/".join(parts[2:])
+        files_of_node = result.node_files.setdefault(node, {})
+        if entry.refused is not None:
+            result.problems.append(InputProblem(abs_path, entry.refused, node=node))
+            continue
+        text = text_of(entry.rel, abs_path, node)
+        if text is None:
+            continue
+        files_of_node[abs_path] = NodeFile(node, abs_path, text)
+        if abs_path.startswith(STATIC_POD_DIR) and PurePosixPath(abs_path).suffix in MANIFEST_SUFFIXES:
+            _add_objects(result, text, Source(abs_path, "node", node=node))
+    result.node_files = dict(sorted(result.node_files.items()))
+    for host, is_dir, refused in tree.children("registry"):
+        if is_dir and refused is None:
+            result.registry_hosts.add(host)
+    for rel in files("registry"):
+        if PurePosixPath(rel).name == "manifests.json":
+            text = text_of(rel, rel)
+            if text is not None:
+                _record_manifest_answers(text, rel, result)
+            continue
+        if PurePosixPath(rel).name != "tags.json":
+            result.problems.append(InputProblem(rel, "registry/ holds only <image name>/tags.json and manifests.json files; ignored"))
+            continue
+        text = text_of(rel, rel)
+        if text is None:
+            continue
+        try:
+            data = json.loads(text)
+            tags = data.get("tags") or []
+            if not isinstance(tags, list):
+                raise ValueError("'tags' is not a list")
+        except (ValueError, AttributeError, RecursionError) as exc:
+            result.problems.append(InputProblem(rel, f"not a registry tags/list response: {exc}"))
+            continue
+        name = PurePosixPath(rel).parent.relative_to("registry").as_posix()
+        result.registry[name] = frozenset(str(t) for t in tags)
+    for rel in files("tls"):
+        text = text_of(rel, rel)
         if text is not None:
-            result.tls[file.stem] = (display, text)
-    for file in _files(root / "audit"):
-        display = file.relative_to(root).as_posix()
-        text = _read_text(file, display, result)
+            result.tls[PurePosixPath(rel).stem] = (rel, text)
+    for rel in files("audit"):
+        text = text_of(rel, rel)
         if text is not None:
-            result.audit_logs[display] = (display, text)
-    for file in _files(root / "metrics"):
-        display = file.relative_to(root).as_posix()
-        text = _read_text(file, display, result)
+            result.audit_logs[rel] = (rel, text)
+    for rel in files("metrics"):
+        text = text_of(rel, rel)
         if text is not None:
-            result.metrics[file.stem] = text
+            result.metrics[PurePosixPath(rel).stem] = text
+    files("discovery")  # read by the collectors' merge only; refused entries are still named
 
 
-def _load_manifest_answers(file: Path, display: str, registry: Path, result: Snapshot) -> None:
-    """``manifests.json``: what the registry answered for each tag asked (``scan --check-registry``)."""
-    text = _read_text(file, display, result)
-    if text is None:
-        return
+def _record_manifest_answers(text: str, rel: str, result: Snapshot) -> None:
+    """``registry/<name>/manifests.json``: what the registry answered for each tag asked (``scan --check-registry``)."""
     try:
         data = json.loads(text)
         manifests = data.get("manifests")
         if not isinstance(manifests, dict) or not all(isinstance(v, dict) for v in manifests.values()):
             raise ValueError("'manifests' is not a mapping of tag to answer")
-    except (ValueError, AttributeError) as exc:
-        result.problems.append(InputProblem(display, f"not a registry manifests record: {exc}"))
+    except (ValueError, AttributeError, RecursionError) as exc:
+        result.problems.append(InputProblem(rel, f"not a registry manifests record: {exc}"))
         return
-    name = file.parent.relative_to(registry).as_posix()
+    name = PurePosixPath(rel).parent.relative_to("registry").as_posix()
     result.registry_manifests.setdefault(name, {}).update({str(tag): answer for tag, answer in manifests.items()})
 
 
 def load_registry_answers(root: Path, result: Snapshot) -> None:
-    """Add the registry answers a collector wrote below ``root`` (a scratch directory) to a loaded snapshot."""
+    """Add what ``check_images`` wrote below ``root`` (our own scratch directory) to a loaded snapshot."""
     registry = root / "registry"
-    for host in sorted(p for p in registry.iterdir() if p.is_dir()) if registry.is_dir() else []:
-        result.registry_hosts.add(host.name)
-    for file in _files(registry):
-        if file.name == "manifests.json":
-            _load_manifest_answers(file, file.relative_to(root).as_posix(), registry, result)
+    if registry.is_dir():
+        result.registry_hosts.update(p.name for p in registry.iterdir() if p.is_dir())
+        for file in sorted(registry.rglob("manifests.json")):
+            _record_manifest_answers(file.read_text(encoding="utf-8"), file.relative_to(root).as_posix(), result)
     metadata = root / METADATA_FILE
     errors = json.loads(metadata.read_text(encoding="utf-8")).get("collection_errors") if metadata.is_file() else None
     if errors:
@@ -197,17 +249,29 @@ def load_registry_answers(root: Path, result: Snapshot) -> None:
         result.metadata["collection_errors"] = list(result.metadata.get("collection_errors") or []) + list(errors)
 
 
-def _files(directory: Path) -> list[Path]:
-    if not directory.is_dir():
-        return []
-    return sorted(p for p in directory.rglob("*") if p.is_file() or (p.is_symlink() and not p.exists()))
+def _errors_note(result: Snapshot) -> str:
+    errors = result.metadata.get("collection_errors") if isinstance(result.metadata, dict) else None
+    return f"; {METADATA_FILE} names {len(errors)} thing(s) that could not be collected" if isinstance(errors, list) and errors else ""
 
 
-def _read_text(path: Path, display: str, result: Snapshot, node: str | None = None) -> str | None:
+def _read_in(tree: Tree, rel: str, display: str, result: Snapshot, node: str | None = None) -> bytes | None:
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        result.problems.append(InputProblem(display, f"cannot read: {exc.strerror or exc}", node=node))
+        return tree.read(rel)
+    except Refused as exc:
+        result.problems.append(InputProblem(display, str(exc), node=node))
+        return None
+
+
+def _read_named(path: Path, display: str, result: Snapshot) -> bytes | None:
+    try:
+        return read_file(path)
+    except Refused as exc:
+        result.problems.append(InputProblem(display, str(exc)))
+        return None
+
+
+def _decode(data: bytes | None, display: str, result: Snapshot, node: str | None = None) -> str | None:
+    if data is None:
         return None
     try:
         return data.decode("utf-8")
@@ -228,17 +292,17 @@ def _parse(text: str) -> list[Document] | YamlError:
         return exc
 
 
-def _add_files(result: Snapshot, sources: list[tuple[Path, Source]]) -> None:
+def _add_files(result: Snapshot, tree: Tree, sources: list[tuple[str, Source, str]]) -> None:
     """Read and parse object files in order; large amounts of YAML are parsed on every core.
 
     JSON is parsed here (the C decoder is faster than sending its objects between processes);
     YAML, whose parser calls back into Python for every scalar, is spread over processes.
     """
-    texts: list[tuple[Path, Source, str]] = []
-    for file, source in sources:
-        text = _read_text(file, source.file, result)
+    texts: list[tuple[object, Source, str]] = []
+    for rel, source, _ in sources:
+        text = _decode(_read_in(tree, rel, source.file, result), source.file, result)
         if text is not None:
-            texts.append((file, source, text))
+            texts.append((functools.partial(_reread, tree, rel), source, text))
     yaml_texts = [t for _, _, t in texts if t.lstrip()[:1] not in ("{", "[")]
     parsed: dict[int, list[Document] | YamlError] = {}
     workers = min(4, os.cpu_count() or 1)
@@ -256,13 +320,20 @@ def _add_files(result: Snapshot, sources: list[tuple[Path, Source]]) -> None:
             _add_parsed(result, outcome, source)
 
 
-def _reread(path: Path) -> str:
-    return path.read_text(encoding="utf-8")
-
-
-def _add_objects(result: Snapshot, text: str, source: Source, path: Path | None = None) -> None:
+def _reread(tree: Tree | Path, rel: str = "") -> str:
+    """The text of a file again (for line look-ups), read as safely as the first time."""
     try:
-        documents: list[Document] | YamlError = load_documents(text, functools.partial(_reread, path) if path is not None else None)
+        data = read_file(tree) if isinstance(tree, Path) else tree.read(rel)
+    except Refused as exc:
+        raise InputError(f"{rel or tree}: {exc} (it changed during the scan)") from None
+    return data.decode("utf-8", errors="replace")
+
+
+def _add_objects(result: Snapshot, text: str, source: Source, reread: "Callable[[], str] | Path | None" = None) -> None:
+    if isinstance(reread, Path):
+        reread = functools.partial(_reread, reread)
+    try:
+        documents: list[Document] | YamlError = load_documents(text, reread)
     except YamlError as exc:
         documents = exc
     _add_parsed(result, documents, source)
@@ -283,7 +354,7 @@ def _add_parsed(result: Snapshot, documents: list[Document] | YamlError, source:
         if kind.endswith("List") and isinstance(data.get("items"), list):
             for i, item in enumerate(data["items"]):
                 if isinstance(item, dict) and item.get("kind"):
-                    result.objects.append(KubeObject(item, source, doc, ("items", i)))
+                    add_object(result, KubeObject(item, source, doc, ("items", i)))
                 else:
                     result.problems.append(
                         InputProblem(source.file, f"items[{i}] is not a Kubernetes object", node=source.node, line=doc.line_of(("items", i)))
@@ -294,4 +365,15 @@ def _add_parsed(result: Snapshot, documents: list[Document] | YamlError, source:
                 InputProblem(source.file, "document has no apiVersion or kind; not a Kubernetes object", node=source.node, line=doc.start_line)
             )
             continue
-        result.objects.append(KubeObject(data, source, doc))
+        add_object(result, KubeObject(data, source, doc))
+
+
+def add_object(result: Snapshot, obj: KubeObject) -> None:
+    """Add ``obj``, or refuse it when a field the checks read has a type the API does not give it."""
+    wrong = refusal(obj.kind, obj.data)
+    if wrong is None:
+        result.objects.append(obj)
+        return
+    path, why = wrong
+    who = f"{obj.kind} {obj.namespace}/{obj.name}" if obj.namespace else f"{obj.kind} {obj.name}"
+    result.problems.append(InputProblem(obj.source.file, f"{who}: {why}; the object was not checked", node=obj.source.node, line=obj.line(*path)))

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, TypeVar
 
 from kupgrade_lint.findings import Location
 from kupgrade_lint.parsers.yaml_documents import Document
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,14 @@ class KubeObject:
     source: Source
     document: Document
     prefix: tuple = ()
+
+    @property
+    def subject_key(self) -> tuple:
+        """Identifies this object while a check handles it (see ``Snapshot.track``)."""
+        return ("object", id(self))
+
+    def subject_location(self) -> Location:
+        return self.location()
 
     @property
     def api_version(self) -> str:
@@ -127,6 +138,45 @@ class Snapshot:
     inputs: list[str] = field(default_factory=list)
     keep_alive: list = field(default_factory=list)  # e.g. the directory a .tar.gz was unpacked into
     _kind_index: tuple[int, dict] | None = field(default=None, repr=False)
+    _handed: dict = field(default_factory=dict, repr=False)
+    _tick: int = field(default=0, repr=False)
+    _excluded: frozenset = field(default=frozenset(), repr=False)
+    _substitute: dict = field(default_factory=dict, repr=False)
+
+    # -- which object is being handled: the engine's isolation of checks (engine.run_isolated) ---
+    def track(self, items: Iterable[T]) -> Iterator[T]:
+        """Yield ``items``, leaving out excluded ones and remembering when each was handed out.
+
+        Items are objects with ``subject_key`` and ``subject_location()`` (Kubernetes objects,
+        embedded configuration documents). When a check raises, the engine looks for handed-out
+        items among the local variables of the failing frames (``handed``): the innermost frame
+        that holds one, and there the one handed out last, is the item being handled.
+        """
+        for item in items:
+            key = item.subject_key
+            if key in self._excluded:
+                continue
+            yield self._hand_out(item)
+
+    def _hand_out(self, item):
+        out = self._substitute.get(item.subject_key, item)
+        self._tick += 1
+        self._handed[id(out)] = (self._tick, item)
+        return out
+
+    def handed(self, value) -> tuple[int, Any] | None:
+        """(when, item) if ``value`` was handed out by ``track`` or ``find`` during this stage."""
+        return self._handed.get(id(value))
+
+    def begin_stage(self, excluded: frozenset = frozenset(), substitute: dict | None = None) -> None:
+        """Start a run of one check: nothing handed out yet, these keys left out, these items replaced."""
+        self._handed = {}
+        self._excluded = excluded
+        self._substitute = substitute or {}
+
+    def all_objects(self) -> Iterator[KubeObject]:
+        """Every object, in input order (tracked like ``of_kind``)."""
+        return self.track(self.objects)
 
     def _by_kind(self) -> dict[str, list[KubeObject]]:
         # Built on first use and again only if objects were added since (the loader appends).
@@ -138,20 +188,17 @@ class Snapshot:
         return self._kind_index[1]
 
     def of_kind(self, *kinds: str, origins: tuple[str, ...] | None = None) -> Iterator[KubeObject]:
-        """Objects of these kinds, kind by kind in input order (optionally only from some kinds of input)."""
+        """Objects of these kinds, kind by kind in input order (optionally only from some kinds of input); tracked."""
         index = self._by_kind()
-        for kind in kinds:
-            for obj in index.get(kind, ()):
-                if origins is None or obj.source.origin in origins:
-                    yield obj
+        return self.track(
+            obj for kind in kinds for obj in index.get(kind, ()) if origins is None or obj.source.origin in origins
+        )
 
     def find(self, kind: str, namespace: str | None, name: str) -> KubeObject | None:
         """The object of that kind, namespace and name; one read from the cluster wins over a manifest."""
-        matches = [o for o in self._by_kind().get(kind, ()) if o.namespace == namespace and o.name == name]
-        for obj in matches:
-            if obj.source.origin == "cluster":
-                return obj
-        return matches[0] if matches else None
+        matches = [o for o in self._by_kind().get(kind, ()) if o.namespace == namespace and o.name == name and o.subject_key not in self._excluded]
+        found = next((o for o in matches if o.source.origin == "cluster"), matches[0] if matches else None)
+        return self._hand_out(found) if found is not None else None
 
     def node_file(self, node: str, path: str) -> NodeFile | None:
         return self.node_files.get(node, {}).get(path)
