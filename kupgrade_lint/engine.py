@@ -88,6 +88,7 @@ def scan(snapshot: Snapshot, catalog: Catalog, request: ScanRequest) -> Report:
                 findings.add(_finding(input_rule, candidate, None))
                 continue
             backports = rule.backported_to if candidate.breaks_in == rule.breaks_in else ()
+            backports = candidate.backported_to or backports
             hop = hop_for(hops, candidate.breaks_in, backports)
             if hop is not None:
                 findings.add(_finding(rule, candidate, hop.minor))

@@ -44,7 +44,9 @@ class Candidate:
 
     ``breaks_in`` is the minor at which it breaks; None only for input problems, which apply to
     the whole scan. ``remediation``/``severity`` override the rule's when set; ``references``
-    add the sources of the catalog fact behind the candidate.
+    add the sources of the catalog fact behind the candidate. ``backported_to`` names patch
+    releases of earlier minors that already have the change of this candidate (when it is not
+    the rule's own ``breaks_in``, e.g. a CoreDNS release that kubeadm deploys from a patch on).
     """
 
     breaks_in: str | None
@@ -55,6 +57,7 @@ class Candidate:
     evidence: str | None = None
     confidence: str | None = None
     severity: Severity | None = None
+    backported_to: tuple[str, ...] = ()
 
 
 CheckFunction = Callable[[CheckContext, Rule], Iterable[Candidate]]
