@@ -289,6 +289,8 @@ class CatalogKind(str, Enum):
     flags = "flags"
     feature_gates = "feature-gates"
     admission_plugins = "admission-plugins"
+    coredns_corefile = "coredns-corefile"
+    removed_metrics = "removed-metrics"
     releases = "releases"
 
 
