@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from kupgrade_lint.catalog import CorefileChange, Rule, coredns_version_key
 from kupgrade_lint.checks import Candidate, CheckContext, check
 from kupgrade_lint.findings import Severity
-from kupgrade_lint.parsers.corefile import CorefileError, Plugin, ServerBlock, parse_corefile
+from kupgrade_lint.parsers.corefile import CorefileError, Option, Plugin, ServerBlock, parse_corefile
 from kupgrade_lint.parsers.quantity import parse_quantity
 from kupgrade_lint.snapshot.model import KubeObject
 from kupgrade_lint.versions import KubeVersion, minor_key
@@ -97,6 +98,9 @@ def limitrange_blocks_coredns(ctx: CheckContext, rule: Rule) -> Iterable[Candida
 # and the old CoreDNS Deployment (PR 84523). See cmd/kubeadm/app/phases/addons/dns/dns.go and
 # cmd/kubeadm/app/phases/upgrade/preflight.go.
 KUBEADM_MIGRATES_FROM = "1.16"
+# kubeadm 1.16-1.26 stops at CoreDNSUnsupportedPlugins on every upgrade; from 1.27 the check reports nothing
+# (corefile-migration v1.0.20, kubernetes PR 116060). The rule KUP044's summary and sources say why.
+KUBEADM_UNSUPPORTED_CHECK_UNTIL = "1.27"
 _VERB = {"removed": "no longer accept", "ignored": "ignore"}
 
 
@@ -137,19 +141,46 @@ def _where(obj: KubeObject, key: str, line: int):
     return obj.location(line=obj.content_line(("data", key), line), field_path=f"data.{key}")
 
 
-def _unsupported_plugins(blocks: list[ServerBlock], supported: frozenset[str]) -> list[Plugin]:
-    return [p for block in blocks for p in block.plugins if p.name not in supported]
+def _unsupported_plugins(blocks: list[ServerBlock], supported: frozenset[str], also: frozenset[str] = frozenset()) -> list[Plugin]:
+    return [p for block in blocks for p in block.plugins if p.name not in supported or p.name in also]
 
 
-def _kubeadm_note(minor: str, change: CorefileChange, unsupported: list[Plugin]) -> str:
+def _also_reported(rule: Rule, minor: str) -> frozenset[str]:
+    """Known plugins that kubeadm ``minor``'s preflight still reports as unsupported (older kubeadm asked about every release)."""
+    out: set[str] = set()
+    for before, plugins in (rule.params.get("also_reported_before") or {}).items():
+        if minor_key(minor) < minor_key(str(before)):
+            out.update(plugins)
+    return frozenset(out)
+
+
+def _migration_rule(ctx: CheckContext) -> Rule | None:
+    """The rule whose params say what corefile-migration knows (one place for that data)."""
+    rules = ctx.catalog.rule_by_check("coredns_migration_unsupported_plugins")
+    return rules[0] if rules else None
+
+
+def _preflight_blockers(ctx: CheckContext, blocks: list[ServerBlock], minor: str) -> list[str]:
+    """What stops kubeadm ``minor``'s CoreDNSUnsupportedPlugins preflight in these blocks (plugin and option names)."""
+    rule = _migration_rule(ctx)
+    if rule is None or not minor_key(KUBEADM_MIGRATES_FROM) <= minor_key(minor) < minor_key(KUBEADM_UNSUPPORTED_CHECK_UNTIL):
+        return []
+    names = [p.name for p in _unsupported_plugins(blocks, frozenset(rule.params.get("migration_plugins", [])), _also_reported(rule, minor))]
+    if minor_key(minor) >= minor_key(rule.params.get("options_checked_from", KUBEADM_UNSUPPORTED_CHECK_UNTIL)):
+        names += [f"{p.name} {{ {o.name} }}" for p, o in _unsupported_options(blocks, rule)]
+    return sorted(set(names))
+
+
+def _kubeadm_note(minor: str, change: CorefileChange, blockers: list[str]) -> str:
     if minor_key(minor) < minor_key(KUBEADM_MIGRATES_FROM):
         return f"kubeadm {minor} leaves the Corefile as it is (kubeadm migrates Corefiles from {KUBEADM_MIGRATES_FROM} on)."
     blocked = ""
-    if unsupported:
-        names = ", ".join(sorted({p.name for p in unsupported}))
-        blocked = f" Its upgrade preflight stops first on CoreDNSUnsupportedPlugins ({names}: plugins corefile-migration does not know)."
-    if change.status != "removed" or change.migration is None:
+    if blockers:
+        blocked = f" Its upgrade preflight stops first on CoreDNSUnsupportedPlugins, which reports {', '.join(blockers)}."
+    if change.migration is None:
         return f"kubeadm {minor}'s Corefile migration (corefile-migration) leaves the line as it is.{blocked}"
+    if change.status != "removed":
+        return f"kubeadm {minor}'s Corefile migration {change.migration}.{blocked}"
     return (
         f"kubeadm {minor} upgrade apply migrates a customised Corefile with corefile-migration, which {change.migration} "
         f"(the old text is kept as Corefile-backup), and replaces a Corefile equal to its previous default with its new one; "
@@ -166,7 +197,6 @@ def _deployed_coredns(ctx: CheckContext, minor: str) -> str:
 def coredns_corefile_changes(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
     """Each Corefile line that the CoreDNS of a hop removes (or ignores), at the hop whose kubeadm deploys it."""
     status = rule.params.get("status", "removed")
-    supported = frozenset(rule.params.get("migration_plugins", []))
     index: dict[tuple[str, str | None], list[CorefileChange]] = {}
     for change in ctx.catalog.coredns_corefile.values():
         if change.status == status:
@@ -174,10 +204,9 @@ def coredns_corefile_changes(ctx: CheckContext, rule: Rule) -> Iterable[Candidat
     arrivals = {change.coredns_version: ctx.catalog.coredns_arrival(change.coredns_version) for changes in index.values() for change in changes}
     for obj, key, blocks, problem in _parsed_corefiles(ctx):
         if blocks is None:
-            if obj.name != "coredns":  # kube-system/coredns's parse error is reported by the ready-plugin check
+            if (obj.name, key) != ("coredns", "Corefile"):  # that one's parse error is reported by the ready-plugin check
                 yield problem
             continue
-        unsupported = _unsupported_plugins(blocks, supported) if supported else []
         for block in blocks:
             for plugin in block.plugins:
                 hits = [(c, plugin.line, plugin.name) for c in index.get((plugin.name, None), [])]
@@ -189,8 +218,9 @@ def coredns_corefile_changes(ctx: CheckContext, rule: Rule) -> Iterable[Candidat
                     if arrival is None:
                         continue
                     minor, backports = arrival
-                    note = _kubeadm_note(minor, change, unsupported)
-                    migrated = change.migration is not None and not unsupported and minor_key(minor) >= minor_key(KUBEADM_MIGRATES_FROM)
+                    blockers = _preflight_blockers(ctx, blocks, minor)
+                    note = _kubeadm_note(minor, change, blockers)
+                    migrated = change.migration is not None and not blockers and minor_key(minor) >= minor_key(KUBEADM_MIGRATES_FROM)
                     severity = Severity.WARNING if status == "removed" and migrated else None
                     yield Candidate(
                         minor,
@@ -205,37 +235,89 @@ def coredns_corefile_changes(ctx: CheckContext, rule: Rule) -> Iterable[Candidat
                     )
 
 
-def _coredns_changes_at(ctx: CheckContext, since: str, every_minor_until: str) -> list[tuple[str, str, str]]:
-    """(minor, old CoreDNS, new CoreDNS) for each minor from ``since`` whose kubeadm upgrade runs its Corefile checks.
+def _coredns_upgrades(ctx: CheckContext, since: str, checked_until: str) -> list[tuple[str, str, str, bool]]:
+    """(minor, old CoreDNS, new CoreDNS, preflight checks) for each minor from ``since`` that checks or changes CoreDNS.
 
-    Before ``every_minor_until`` kubeadm runs them at every upgrade; from it, only when the CoreDNS
-    version changes (corefile-migration v1.0.20 skips same-version checks, kubernetes PR 116060).
+    kubeadm before ``checked_until`` runs its CoreDNSUnsupportedPlugins check at every upgrade, also
+    when CoreDNS does not change (kubeadm issue 2830). From it (corefile-migration v1.0.20, PR
+    116060) the library reports nothing when the start and end versions are equal, and kubeadm's
+    check passes the installed version as both; those minors are listed only when CoreDNS changes.
     """
     out = []
     previous: str | None = None
     for minor in ctx.catalog.known_minors():
-        release = ctx.catalog.releases[minor]
-        tag = release.images_at(KubeVersion.parse(release.last_patch).patch or 0).coredns_tag
+        tag = _deployed_coredns(ctx, minor)
         if previous is not None and minor_key(minor) >= minor_key(since):
-            if minor_key(minor) < minor_key(every_minor_until) or coredns_version_key(tag) != coredns_version_key(previous):
-                out.append((minor, previous, tag))
+            checked = minor_key(minor) < minor_key(checked_until)
+            if checked or coredns_version_key(tag) != coredns_version_key(previous):
+                out.append((minor, previous, tag, checked))
         previous = tag
+    return out
+
+
+def _unsupported_options(blocks: list[ServerBlock], rule: Rule) -> list[tuple[Plugin, Option]]:
+    """Options of plugins whose options the rule lists, that are neither named there nor match its patterns."""
+    named = {plugin: frozenset(names) for plugin, names in (rule.params.get("migration_options") or {}).items()}
+    patterns = {plugin: [re.compile(p) for p in pats] for plugin, pats in (rule.params.get("migration_option_patterns") or {}).items()}
+    out = []
+    for block in blocks:
+        for plugin in block.plugins:
+            if plugin.name not in named:
+                continue
+            for option in plugin.options:
+                if option.name in named[plugin.name] or any(p.match(option.name) for p in patterns.get(plugin.name, ())):
+                    continue
+                out.append((plugin, option))
     return out
 
 
 @check("coredns_migration_unsupported_plugins")
 def coredns_migration_unsupported_plugins(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
-    """Corefile plugins that corefile-migration does not know: kubeadm's upgrade preflight stops on them."""
+    """Corefile plugins (and options) that corefile-migration does not know: kubeadm's upgrade preflight stops on them."""
     supported = frozenset(rule.params.get("migration_plugins", []))
-    upgrades = _coredns_changes_at(ctx, KUBEADM_MIGRATES_FROM, rule.params.get("every_upgrade_until", "1.27"))
+    checked_until = KUBEADM_UNSUPPORTED_CHECK_UNTIL
+    options_from = rule.params.get("options_checked_from", checked_until)
+    upgrades = _coredns_upgrades(ctx, KUBEADM_MIGRATES_FROM, checked_until)
     for obj, key, blocks, _problem in _parsed_corefiles(ctx):
         if blocks is None:
             continue
-        for plugin in _unsupported_plugins(blocks, supported):
-            for minor, old, new in upgrades:
+        for plugin, option in _unsupported_options(blocks, rule):
+            for minor, old, new, checked in upgrades:
+                if checked and minor_key(minor) >= minor_key(options_from):
+                    yield Candidate(
+                        minor,
+                        f"{obj.kind} kube-system/{obj.name} {key}: option `{option.name}` of plugin `{plugin.name}` is not one that "
+                        f"corefile-migration knows; kubeadm {minor} upgrade apply (CoreDNS {old} → {new}) stops at its preflight check "
+                        f"CoreDNSUnsupportedPlugins",
+                        _where(obj, key, option.line),
+                    )
+        also_ever = frozenset(p for plugins in (rule.params.get("also_reported_before") or {}).values() for p in plugins)
+        for plugin in _unsupported_plugins(blocks, supported, also_ever):
+            where = f"{obj.kind} kube-system/{obj.name} {key}: plugin `{plugin.name}` is not one that corefile-migration knows"
+            for minor, old, new, checked in upgrades:
+                if plugin.name in supported:
+                    if checked and plugin.name in _also_reported(rule, minor):
+                        yield Candidate(
+                            minor,
+                            f"{obj.kind} kube-system/{obj.name} {key}: plugin `{plugin.name}`: kubeadm {minor} upgrade apply (CoreDNS "
+                            f"{old} → {new}) stops at its preflight check CoreDNSUnsupportedPlugins, because it asks corefile-migration "
+                            f"about every CoreDNS release up to {new} and the plugin is gone from some of them",
+                            _where(obj, key, plugin.line),
+                        )
+                    continue
+                if checked:
+                    yield Candidate(
+                        minor,
+                        f"{where}; kubeadm {minor} upgrade apply (CoreDNS {old} → {new}) stops at its preflight check CoreDNSUnsupportedPlugins",
+                        _where(obj, key, plugin.line),
+                    )
+                    continue
                 yield Candidate(
                     minor,
-                    f"{obj.kind} kube-system/{obj.name} {key}: plugin `{plugin.name}` is not one that corefile-migration knows; "
-                    f"kubeadm {minor} upgrade apply (CoreDNS {old} → {new}) stops at its preflight check CoreDNSUnsupportedPlugins",
+                    f"{where}; kubeadm {minor} (CoreDNS {old} → {new}) leaves its lines unchanged and, from {checked_until} on, its "
+                    f"preflight no longer reports such plugins (corefile-migration v1.0.20 returns nothing for the installed version): "
+                    f"nothing checks them against CoreDNS {new}",
                     _where(obj, key, plugin.line),
+                    remediation=f"Check the plugin's options against the release notes of CoreDNS {old} to {new} before the hop.",
+                    severity=Severity.INFO,
                 )
