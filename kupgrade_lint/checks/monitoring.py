@@ -233,15 +233,35 @@ def _replacement(gone: _Gone) -> str:
     return f"use {gone.metric.replacement}" if gone.metric.replacement else "it has no replacement"
 
 
+_IDENT = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+
+
+def _replacement_names(gone: _Gone) -> frozenset[str]:
+    """Metric names the replacement text mentions (labels and functions included; they never match a metric)."""
+    return frozenset(_IDENT.findall(gone.metric.replacement or ""))
+
+
+def _base_names(names: Iterable[str]) -> set[str]:
+    out = set(names)
+    for name in list(out):
+        for suffix in _SERIES_SUFFIXES:
+            if name.endswith(suffix):
+                out.add(name[: -len(suffix)])
+    return out
+
+
 @check("removed_metric_queries")
 def removed_metric_queries(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
     """PromQL expressions (rules, dashboards, adapter queries) that select a metric a hop's release stops exporting."""
     index = _removed_metrics(ctx)
     for obj, path, expr, inner_line in _queries(ctx):
+        metrics = analyse(expr).metrics
+        used = _base_names(metrics)
         hits: dict[str, _Gone] = {}
-        for name in analyse(expr).metrics:
+        for name in metrics:
             gone = _gone_series(name, index)
-            if gone is not None:
+            # A query that also selects the replacement (`new or old`) keeps working.
+            if gone is not None and not (_replacement_names(gone) & used):
                 hits[name] = gone
         if not hits:
             continue
@@ -312,7 +332,9 @@ def removed_metric_relabelings(ctx: CheckContext, rule: Rule) -> Iterable[Candid
         for name in series:
             if pattern.fullmatch(name):
                 gone = _gone_series(name, index)
-                if gone is not None:
+                # A regex that also matches the replacement keeps what replaces the metric.
+                replaced = {n + s for n in _replacement_names(gone) for s in ("",) + _SERIES_SUFFIXES} if gone else set()
+                if gone is not None and not any(pattern.fullmatch(n) for n in replaced):
                     hits.setdefault(gone.metric.metric, gone)
         for name in sorted(hits):
             gone = hits[name]
