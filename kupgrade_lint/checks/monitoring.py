@@ -254,15 +254,18 @@ def _base_names(names: Iterable[str]) -> set[str]:
 def removed_metric_queries(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
     """PromQL expressions (rules, dashboards, adapter queries) that select a metric a hop's release stops exporting."""
     index = _removed_metrics(ctx)
+    series = _removed_series(index)
     for obj, path, expr, inner_line in _queries(ctx):
-        metrics = analyse(expr).metrics
-        used = _base_names(metrics)
+        use = analyse(expr)
+        used = _base_names(use.metrics)
         hits: dict[str, _Gone] = {}
-        for name in metrics:
+        for name in use.metrics:
             gone = _gone_series(name, index)
             # A query that also selects the replacement (`new or old`) keeps working.
             if gone is not None and not (_replacement_names(gone) & used):
                 hits[name] = gone
+        for regex in use.name_regexes:
+            hits.update(_regex_hits(regex, series, index))
         if not hits:
             continue
         line = obj.content_line(path, inner_line) if inner_line else obj.line(*path)
@@ -277,6 +280,31 @@ def removed_metric_queries(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]
                 references=gone.metric.sources,
                 backported_to=gone.backports,
             )
+
+
+def _removed_series(index: dict[str, _Gone]) -> list[str]:
+    """The series names of every removed metric, built once; each regex is tried against this fixed list."""
+    return sorted({name + suffix for name in index for suffix in ("",) + _SERIES_SUFFIXES})
+
+
+def _regex_hits(regex: str, series: list[str], index: dict[str, _Gone]) -> dict[str, _Gone]:
+    """Removed metrics whose series a fully anchored name regex matches, unless it matches their replacement too."""
+    try:
+        pattern = re.compile(f"(?:{regex})")
+    except re.error:
+        return {}
+    hits: dict[str, _Gone] = {}
+    for name in series:
+        if not pattern.fullmatch(name):
+            continue
+        gone = _gone_series(name, index)
+        if gone is None:
+            continue
+        # A regex that also matches the replacement keeps what replaces the metric.
+        replaced = {n + s for n in _replacement_names(gone) for s in ("",) + _SERIES_SUFFIXES}
+        if not any(pattern.fullmatch(n) for n in replaced):
+            hits.setdefault(gone.metric.metric, gone)
+    return hits
 
 
 def _name_relabelings(ctx: CheckContext) -> Iterator[tuple[KubeObject, tuple, dict, Any]]:
@@ -317,25 +345,13 @@ def _walk_relabel_configs(node: Any) -> Iterator[dict]:
 def removed_metric_relabelings(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
     """Relabel rules whose regex on ``__name__`` selects a metric a hop's release stops exporting (drop rules excepted)."""
     index = _removed_metrics(ctx)
-    # The candidate series of every removed metric, built once; each regex is tried against this fixed list.
-    series = sorted({name + suffix for name in index for suffix in ("",) + _SERIES_SUFFIXES})
+    series = _removed_series(index)
     for obj, _path, relabel, location in _name_relabelings(ctx):
         sources = relabel.get("sourceLabels", relabel.get("source_labels"))
         action = str(relabel.get("action", "replace")).lower()
         if sources != ["__name__"] or action == "drop" or "regex" not in relabel:
             continue
-        try:
-            pattern = re.compile(f"(?:{relabel['regex']})")
-        except re.error:
-            continue
-        hits: dict[str, _Gone] = {}
-        for name in series:
-            if pattern.fullmatch(name):
-                gone = _gone_series(name, index)
-                # A regex that also matches the replacement keeps what replaces the metric.
-                replaced = {n + s for n in _replacement_names(gone) for s in ("",) + _SERIES_SUFFIXES} if gone else set()
-                if gone is not None and not any(pattern.fullmatch(n) for n in replaced):
-                    hits.setdefault(gone.metric.metric, gone)
+        hits = _regex_hits(str(relabel["regex"]), series, index)
         for name in sorted(hits):
             gone = hits[name]
             yield Candidate(
