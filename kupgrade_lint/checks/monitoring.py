@@ -154,10 +154,17 @@ def _where(obj: KubeObject, path: tuple, text: str, needle: str):
     return obj.location(*path)
 
 
+# Grafana template variables on Prometheus: label_values(...), query_result(...), metrics(...)
+# (https://grafana.com/docs/grafana/latest/datasources/prometheus/template-variables/).
+_GRAFANA_VARIABLE_QUERIES = ("label_values(", "query_result(", "metrics(")
+
+
 def _walk_exprs(node: Any) -> Iterator[str]:
     if isinstance(node, dict):
         for k, v in node.items():
             if k in ("expr", "metricsQuery", "seriesQuery") and isinstance(v, str):
+                yield v
+            elif k == "query" and isinstance(v, str) and v.lstrip().startswith(_GRAFANA_VARIABLE_QUERIES):
                 yield v
             else:
                 yield from _walk_exprs(v)
