@@ -315,7 +315,7 @@ def _regex_hits(regex: str, series: list[str], index: dict[str, _Gone]) -> dict[
 
 
 def _name_relabelings(ctx: CheckContext) -> Iterator[tuple[KubeObject, tuple, dict, Any]]:
-    """Relabel rules of ServiceMonitors, PodMonitors and Prometheus scrape configs: (object, path, rule, location)."""
+    """Relabel rules of ServiceMonitors, PodMonitors, Prometheus remote writes and scrape configs: (object, path, rule, location)."""
     for kind, key in (("ServiceMonitor", "endpoints"), ("PodMonitor", "podMetricsEndpoints")):
         for monitor in ctx.snapshot.of_kind(kind):
             for i, endpoint in enumerate((monitor.data.get("spec") or {}).get(key) or []):
@@ -326,6 +326,12 @@ def _name_relabelings(ctx: CheckContext) -> Iterator[tuple[KubeObject, tuple, di
                         if isinstance(relabel, dict):
                             path = ("spec", key, i, field, j)
                             yield monitor, path, relabel, monitor.location(*path, field_path=f"spec.{key}[{i}].{field}[{j}]")
+    for prometheus in ctx.snapshot.of_kind("Prometheus"):
+        for i, remote in enumerate((prometheus.data.get("spec") or {}).get("remoteWrite") or []):
+            for j, relabel in enumerate((remote or {}).get("writeRelabelConfigs") or [] if isinstance(remote, dict) else []):
+                if isinstance(relabel, dict):
+                    path = ("spec", "remoteWrite", i, "writeRelabelConfigs", j)
+                    yield prometheus, path, relabel, prometheus.location(*path, field_path=f"spec.remoteWrite[{i}].writeRelabelConfigs[{j}]")
     for obj, path, text in _scrape_configs(ctx):
         try:
             config = yaml.safe_load(text)
