@@ -128,6 +128,21 @@ def _corefile_texts(ctx: CheckContext) -> Iterable[tuple[KubeObject, str, str]]:
                 yield obj, key, data[key]
 
 
+def _other_corefiles(ctx: CheckContext, read: set[tuple[str | None, str]]) -> Iterable[Candidate]:
+    """ConfigMaps holding a Corefile that the cluster DNS does not read: said, not judged."""
+    for obj in ctx.snapshot.of_kind("ConfigMap"):
+        if (obj.namespace, obj.name) in read or not isinstance((obj.data.get("data") or {}).get("Corefile"), str):
+            continue
+        yield Candidate(
+            None,
+            f"ConfigMap {obj.namespace}/{obj.name}: its Corefile is not the one kubeadm's CoreDNS reads (kube-system/coredns, or what "
+            f"Deployment kube-system/coredns mounts), so its lines are not judged against a CoreDNS version; check them against "
+            f"the CoreDNS that reads it (e.g. NodeLocal DNSCache's node-cache image)",
+            obj.location("data", "Corefile"),
+            severity=Severity.INFO,
+        )
+
+
 def _parsed_corefiles(ctx: CheckContext) -> Iterable[tuple[KubeObject, str, list[ServerBlock] | None, Candidate | None]]:
     for obj, key, text in _corefile_texts(ctx):
         try:
@@ -202,11 +217,14 @@ def coredns_corefile_changes(ctx: CheckContext, rule: Rule) -> Iterable[Candidat
         if change.status == status:
             index.setdefault((change.plugin, change.option), []).append(change)
     arrivals = {change.coredns_version: ctx.catalog.coredns_arrival(change.coredns_version) for changes in index.values() for change in changes}
+    if status == "removed":
+        yield from _other_corefiles(ctx, {("kube-system", obj.name) for obj, _key, _text in _corefile_texts(ctx)})
     for obj, key, blocks, problem in _parsed_corefiles(ctx):
         if blocks is None:
             if (obj.name, key) != ("coredns", "Corefile"):  # that one's parse error is reported by the ready-plugin check
                 yield problem
             continue
+        blockers_at: dict[str, list[str]] = {}  # per minor, computed once per Corefile
         for block in blocks:
             for plugin in block.plugins:
                 hits = [(c, plugin.line, plugin.name) for c in index.get((plugin.name, None), [])]
@@ -218,7 +236,9 @@ def coredns_corefile_changes(ctx: CheckContext, rule: Rule) -> Iterable[Candidat
                     if arrival is None:
                         continue
                     minor, backports = arrival
-                    blockers = _preflight_blockers(ctx, blocks, minor)
+                    if minor not in blockers_at:
+                        blockers_at[minor] = _preflight_blockers(ctx, blocks, minor)
+                    blockers = blockers_at[minor]
                     note = _kubeadm_note(minor, change, blockers)
                     migrated = change.migration is not None and not blockers and minor_key(minor) >= minor_key(KUBEADM_MIGRATES_FROM)
                     severity = Severity.WARNING if status == "removed" and migrated else None
