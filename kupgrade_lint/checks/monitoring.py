@@ -248,11 +248,16 @@ def _replacement_names(gone: _Gone) -> frozenset[str]:
     return frozenset(_IDENT.findall(gone.metric.replacement or ""))
 
 
-def _base_names(names: Iterable[str]) -> set[str]:
+def _base_names(names: Iterable[str], index: dict[str, _Gone]) -> set[str]:
+    """The names and, for series of a histogram or summary, the metric they belong to.
+
+    A removed metric's own name is not cut (coredns_hosts_entries_count is not a _count series of
+    coredns_hosts_entries, its replacement).
+    """
     out = set(names)
     for name in list(out):
         for suffix in _SERIES_SUFFIXES:
-            if name.endswith(suffix):
+            if name.endswith(suffix) and name not in index:
                 out.add(name[: -len(suffix)])
     return out
 
@@ -264,7 +269,7 @@ def removed_metric_queries(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]
     series = _removed_series(index)
     for obj, path, expr, inner_line in _queries(ctx):
         use = analyse(expr)
-        used = _base_names(use.metrics)
+        used = _base_names(use.metrics, index)
         hits: dict[str, _Gone] = {}
         for name in use.metrics:
             gone = _gone_series(name, index)
@@ -308,7 +313,7 @@ def _regex_hits(regex: str, series: list[str], index: dict[str, _Gone]) -> dict[
         if gone is None:
             continue
         # A regex that also matches the replacement keeps what replaces the metric.
-        replaced = {n + s for n in _replacement_names(gone) for s in ("",) + _SERIES_SUFFIXES}
+        replaced = {n + s for n in _replacement_names(gone) for s in ("",) + _SERIES_SUFFIXES} - index.keys()
         if not any(pattern.fullmatch(n) for n in replaced):
             hits.setdefault(gone.metric.metric, gone)
     return hits
