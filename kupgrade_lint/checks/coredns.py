@@ -186,6 +186,48 @@ def _preflight_blockers(ctx: CheckContext, blocks: list[ServerBlock], minor: str
     return sorted(set(names))
 
 
+def _args_match(pattern: tuple[str, ...], args: tuple[str, ...]) -> bool:
+    """corefile-migration's wildcard match: ``*`` stands for one argument, ``***`` for all the rest."""
+    for i, arg in enumerate(pattern):
+        if arg == "*":
+            continue
+        if arg == "***":
+            return True
+        if i >= len(args) or arg != args[i]:
+            return False
+    return len(pattern) == len(args)
+
+
+def _matches_default(blocks: list[ServerBlock], default: list[ServerBlock]) -> bool:
+    """True when the Corefile is this default: same blocks, plugins and options, in any order."""
+    if len(blocks) != len(default):
+        return False
+    for block in blocks:
+        match = next((d for d in default if _args_match(d.keys, block.keys)), None)
+        if match is None or len(block.plugins) != len(match.plugins):
+            return False
+        for plugin in block.plugins:
+            found = next((d for d in match.plugins if d.name == plugin.name and _args_match(d.args, plugin.args)), None)
+            if found is None or len(plugin.options) != len(found.options):
+                return False
+            for option in plugin.options:
+                if not any(d.name == option.name and _args_match(d.args, option.args) for d in found.options):
+                    return False
+    return True
+
+
+def _kubeadm_default(ctx: CheckContext, blocks: list[ServerBlock]) -> str | None:
+    """The CoreDNS version whose kubeadm default Corefile this is (corefile-migration's Default), or None."""
+    rule = _migration_rule(ctx)
+    for version, text in ((rule.params.get("default_corefiles") or {}) if rule else {}).items():
+        try:
+            if _matches_default(blocks, parse_corefile(text)):
+                return str(version)
+        except CorefileError:
+            continue
+    return None
+
+
 def _kubeadm_note(minor: str, change: CorefileChange, blockers: list[str]) -> str:
     if minor_key(minor) < minor_key(KUBEADM_MIGRATES_FROM):
         return f"kubeadm {minor} leaves the Corefile as it is (kubeadm migrates Corefiles from {KUBEADM_MIGRATES_FROM} on)."
@@ -225,6 +267,7 @@ def coredns_corefile_changes(ctx: CheckContext, rule: Rule) -> Iterable[Candidat
                 yield problem
             continue
         blockers_at: dict[str, list[str]] = {}  # per minor, computed once per Corefile
+        default_of = _kubeadm_default(ctx, blocks)
         for block in blocks:
             for plugin in block.plugins:
                 hits = [(c, plugin.line, plugin.name) for c in index.get((plugin.name, None), [])]
@@ -242,6 +285,12 @@ def coredns_corefile_changes(ctx: CheckContext, rule: Rule) -> Iterable[Candidat
                     note = _kubeadm_note(minor, change, blockers)
                     migrated = change.migration is not None and not blockers and minor_key(minor) >= minor_key(KUBEADM_MIGRATES_FROM)
                     severity = Severity.WARNING if status == "removed" and migrated else None
+                    if default_of is not None and minor_key(minor) >= minor_key(KUBEADM_MIGRATES_FROM) and not blockers:
+                        note = (
+                            f"This Corefile is kubeadm's default for CoreDNS {default_of} (up to the cluster domain): kubeadm {minor} "
+                            f"upgrade apply replaces it with its new default, which does not have the line."
+                        )
+                        severity = Severity.INFO
                     yield Candidate(
                         minor,
                         f"{obj.kind} kube-system/{obj.name} {key}: `{what}` in server block {','.join(block.keys)}: "
