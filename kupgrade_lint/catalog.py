@@ -214,6 +214,39 @@ class InTreeCloudProvider:
 
 
 @dataclass(frozen=True)
+class CorefileChange:
+    """A Corefile plugin (or an option of one) that a CoreDNS release removes or starts to ignore."""
+
+    coredns_version: str
+    plugin: str
+    status: str
+    effect: str
+    replacement: str
+    sources: tuple[str, ...]
+    origin: str
+    option: str | None = None
+    migration: str | None = None
+
+
+@dataclass(frozen=True)
+class RemovedMetric:
+    """A metric name a component stops exporting: at a Kubernetes minor, or with a CoreDNS release."""
+
+    metric: str
+    component: str
+    sources: tuple[str, ...]
+    origin: str
+    removed_in: str | None = None
+    coredns_version: str | None = None
+    replacement: str | None = None
+
+
+def coredns_version_key(version: str) -> tuple[int, ...]:
+    """Sort key of a CoreDNS version such as ``v1.8.0`` or ``1.7.0``."""
+    return tuple(int(part) for part in version.lstrip("v").split("."))
+
+
+@dataclass(frozen=True)
 class Rule:
     """A rule: metadata plus the check that implements it and its parameters."""
 
@@ -247,6 +280,8 @@ _KINDS: dict[str, tuple[type, Any]] = {
     "config_fields": (RemovedConfigSetting, lambda e: (e.kind, e.field, e.value or "")),
     "volume_plugins": (InTreeVolumePlugin, lambda e: e.volume_source),
     "cloud_providers": (InTreeCloudProvider, lambda e: e.provider),
+    "coredns_corefile": (CorefileChange, lambda e: (e.coredns_version, e.plugin, e.option or "")),
+    "removed_metrics": (RemovedMetric, lambda e: e.metric),
 }
 
 
@@ -264,6 +299,8 @@ class Catalog:
         self.config_fields: dict[tuple[str, str, str], RemovedConfigSetting] = {}
         self.volume_plugins: dict[str, InTreeVolumePlugin] = {}
         self.cloud_providers: dict[str, InTreeCloudProvider] = {}
+        self.coredns_corefile: dict[tuple[str, str, str], CorefileChange] = {}
+        self.removed_metrics: dict[str, RemovedMetric] = {}
         self.files: list[str] = []
 
     # -- loading -----------------------------------------------------------------------------
@@ -308,6 +345,8 @@ class Catalog:
             "config_fields": self.config_fields,
             "volume_plugins": self.volume_plugins,
             "cloud_providers": self.cloud_providers,
+            "coredns_corefile": self.coredns_corefile,
+            "removed_metrics": self.removed_metrics,
         }[kind]
 
     def finish(self) -> "Catalog":
@@ -329,6 +368,25 @@ class Catalog:
 
     def rule_by_check(self, check: str) -> list[Rule]:
         return [r for r in self.rules.values() if r.check == check]
+
+    def coredns_arrival(self, version: str) -> tuple[str, tuple[str, ...]] | None:
+        """Where kubeadm first deploys CoreDNS ``version`` or newer: (minor, earlier patches that have it).
+
+        The minor is the first whose .0 release deploys it; patches of earlier minors that already
+        deploy it (kubeadm bumps CoreDNS in patch releases too) are returned as backports, in the
+        form ``Hop.crosses`` takes. None when no release in the catalog deploys it.
+        """
+        wanted = coredns_version_key(version)
+        backports: list[str] = []
+        for minor in self.known_minors():
+            release = self.releases[minor]
+            if coredns_version_key(release.images_at(0).coredns_tag) >= wanted:
+                return minor, tuple(backports)
+            for entry in release.kubeadm_images:
+                if coredns_version_key(entry.coredns_tag) >= wanted:
+                    backports.append(f"{minor}.{entry.from_patch}")
+                    break
+        return None
 
 
 def _show(key: Any) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from kupgrade_lint.catalog import Catalog
 from kupgrade_lint.versions import minor_key
 
-KINDS = ("rules", "apis", "flags", "feature-gates", "admission-plugins", "config-fields", "volume-plugins", "cloud-providers", "releases")
+KINDS = ("rules", "apis", "flags", "feature-gates", "admission-plugins", "config-fields", "volume-plugins", "cloud-providers", "coredns-corefile", "removed-metrics", "releases")
 
 
 def _rows(catalog: Catalog, kind: str, minor: str | None) -> list[dict[str, Any]]:
@@ -75,6 +75,8 @@ def _rows(catalog: Catalog, kind: str, minor: str | None) -> list[dict[str, Any]
              "replacement": e.replacement, "sources": list(e.sources)}
             for e in items if keep(e.removed_in, e.disabled_by_default_in)
         ]
+    if kind in ("coredns-corefile", "removed-metrics"):
+        return _coredns_and_metric_rows(catalog, kind, keep)
     if kind == "releases":
         items = sorted(catalog.releases.values(), key=lambda e: minor_key(e.minor))
         rows = []
@@ -90,6 +92,29 @@ def _rows(catalog: Catalog, kind: str, minor: str | None) -> list[dict[str, Any]
     raise ValueError(kind)
 
 
+def _arrival(catalog: Catalog, coredns_version: str | None) -> tuple[str | None, list[str]]:
+    """The kubeadm minor (and patch backports) that first deploys a CoreDNS version."""
+    found = catalog.coredns_arrival(coredns_version) if coredns_version else None
+    return (found[0], list(found[1])) if found else (None, [])
+
+
+def _coredns_and_metric_rows(catalog: Catalog, kind: str, keep) -> list[dict[str, Any]]:
+    rows = []
+    if kind == "coredns-corefile":
+        for e in catalog.coredns_corefile.values():
+            minor, backports = _arrival(catalog, e.coredns_version)
+            rows.append({"breaks_in": minor, "backported_to": backports, "coredns_version": e.coredns_version, "plugin": e.plugin,
+                         "option": e.option, "status": e.status, "effect": e.effect, "replacement": e.replacement,
+                         "migration": e.migration, "sources": list(e.sources)})
+    else:
+        for m in catalog.removed_metrics.values():
+            minor, backports = (m.removed_in, []) if m.removed_in else _arrival(catalog, m.coredns_version)
+            rows.append({"breaks_in": minor, "backported_to": backports, "metric": m.metric, "component": m.component,
+                         "coredns_version": m.coredns_version, "replacement": m.replacement, "sources": list(m.sources)})
+    rows = [r for r in rows if keep(r["breaks_in"], *(b.rsplit(".", 1)[0] for b in r["backported_to"]))]
+    return sorted(rows, key=lambda r: (minor_key(r["breaks_in"]) if r["breaks_in"] else (99, 0), r.get("metric") or r["plugin"], r.get("option") or ""))
+
+
 _TEXT_COLUMNS = {
     "rules": ("id", "name", "category", "severity", "breaks_in", "summary"),
     "apis": ("removed_in", "api_version", "kind", "read_by", "replacement"),
@@ -99,6 +124,8 @@ _TEXT_COLUMNS = {
     "config-fields": ("removed_in", "kind", "field", "value", "read_by", "effect"),
     "volume-plugins": ("volume_source", "plugin", "removed_in", "csi_driver", "migration_on_by_default_in", "migration_ga_in"),
     "cloud-providers": ("provider", "disabled_by_default_in", "removed_in", "replacement"),
+    "coredns-corefile": ("breaks_in", "coredns_version", "plugin", "option", "status", "replacement"),
+    "removed-metrics": ("breaks_in", "component", "coredns_version", "metric", "replacement"),
     "releases": ("minor", "last_patch", "kubelet_skew", "kubeadm_min_kubelet_skew", "images"),
 }
 

@@ -435,6 +435,8 @@ class CatalogKind(str, Enum):
     config_fields = "config-fields"
     volume_plugins = "volume-plugins"
     cloud_providers = "cloud-providers"
+    coredns_corefile = "coredns-corefile"
+    removed_metrics = "removed-metrics"
     releases = "releases"
 
 

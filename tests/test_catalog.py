@@ -21,6 +21,7 @@ CATALOG = load_catalog()
 ALL_ENTRIES = (
     list(CATALOG.apis.values()) + list(CATALOG.flags.values()) + list(CATALOG.feature_gates.values())
     + list(CATALOG.admission_plugins.values()) + list(CATALOG.releases.values()) + list(CATALOG.rules.values())
+    + list(CATALOG.coredns_corefile.values()) + list(CATALOG.removed_metrics.values())
 )
 
 
@@ -57,6 +58,18 @@ def test_the_seed_facts():
     assert CATALOG.admission_plugins["PodSecurityPolicy"].removed_in == "1.25"
     assert CATALOG.releases["1.21"].images_at(14).pause_tag == "3.4.1"
     assert CATALOG.releases["1.16"].images_at(15).coredns_tag == "1.6.2"
+
+
+def test_coredns_arrives_with_the_kubeadm_that_first_deploys_it():
+    # kubeadm 1.19.0 is the first to deploy CoreDNS 1.7.0 (corefile-migration lists 1.19 and 1.20 for it).
+    assert CATALOG.coredns_arrival("1.7.0") == ("1.19", ())
+    assert CATALOG.coredns_arrival("1.5.0") == ("1.16", ())
+    # kubeadm bumped CoreDNS to v1.11.3 in 1.30.5 and 1.31.1, while 1.31.0 still deployed v1.11.1.
+    assert CATALOG.coredns_arrival("1.11.3") == ("1.32", ("1.30.5", "1.31.1"))
+    assert CATALOG.coredns_arrival("99.0.0") is None
+    every_coredns = {c.coredns_version for c in CATALOG.coredns_corefile.values()}
+    every_coredns |= {m.coredns_version for m in CATALOG.removed_metrics.values() if m.coredns_version}
+    assert all(CATALOG.coredns_arrival(v) is not None for v in every_coredns)
 
 
 def test_every_rule_has_complete_metadata_and_a_check():

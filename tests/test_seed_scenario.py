@@ -114,6 +114,16 @@ def test_every_expected_finding_at_its_hop_and_no_other(report):
     assert EXPECTED - found == set(), "missing findings"
 
 
+# The Corefile against each hop's CoreDNS, and removed metrics (KUP042-KUP044, KUP053-KUP054): the seed's
+# Corefile has no proxy/upstream/resyncperiod/federation/transfer line and only plugins kubeadm's Corefile
+# migration knows, its PrometheusRule selects no removed metric and its two __name__ relabelings are drop
+# rules; the upgrade log reports no CoreDNS failure but the ready plugin and the LimitRange.
+def test_the_corefile_and_the_metrics_are_judged_and_give_nothing(report):
+    ids = {"KUP042", "KUP043", "KUP044", "KUP053", "KUP054"}
+    assert ids <= {r.id for r in report.rules}
+    assert not [f for f in report.findings if f.rule_id in ids]
+
+
 def test_path_and_versions(report):
     assert report.current_version == "v1.14.5"
     assert report.target_version == "v1.21.14"

@@ -49,7 +49,8 @@ class Candidate:
     ``breaks_in`` is the minor at which it breaks; None only for input problems, which apply to
     the whole scan. ``remediation``/``severity`` override the rule's when set; ``references``
     add the sources of the catalog fact behind the candidate; ``backported_to`` (patch releases
-    that got the change early) overrides the rule's for a fact of its own. ``at_first_hop``
+    of earlier minors that already have the change of this candidate, e.g. a CoreDNS release that
+    kubeadm deploys from a patch on) overrides the rule's for a fact of its own. ``at_first_hop``
     places it on the first hop whatever its versions (what the next ``kubeadm upgrade`` rewrites,
     a patch release of the same minor included).
     """

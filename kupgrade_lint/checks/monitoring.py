@@ -1,13 +1,15 @@
-"""Monitoring that loses its data: removed scrape ports and paths, and cAdvisor labels renamed."""
+"""Monitoring that loses its data: removed scrape ports and paths, cAdvisor labels renamed, metrics removed."""
 
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 import yaml
 
-from kupgrade_lint.catalog import Rule
+from kupgrade_lint.catalog import RemovedMetric, Rule
 from kupgrade_lint.checks import Candidate, CheckContext, check
 from kupgrade_lint.parsers.promql import analyse
 from kupgrade_lint.snapshot.model import KubeObject
@@ -152,10 +154,17 @@ def _where(obj: KubeObject, path: tuple, text: str, needle: str):
     return obj.location(*path)
 
 
+# Grafana template variables on Prometheus: label_values(...), query_result(...), metrics(...)
+# (https://grafana.com/docs/grafana/latest/datasources/prometheus/template-variables/).
+_GRAFANA_VARIABLE_QUERIES = ("label_values(", "query_result(", "metrics(")
+
+
 def _walk_exprs(node: Any) -> Iterator[str]:
     if isinstance(node, dict):
         for k, v in node.items():
             if k in ("expr", "metricsQuery", "seriesQuery") and isinstance(v, str):
+                yield v
+            elif k == "query" and isinstance(v, str) and v.lstrip().startswith(_GRAFANA_VARIABLE_QUERIES):
                 yield v
             else:
                 yield from _walk_exprs(v)
@@ -187,3 +196,188 @@ def cadvisor_labels(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
 def _short(expr: str) -> str:
     flat = " ".join(expr.split())
     return flat if len(flat) <= 120 else flat[:117] + "..."
+
+
+# -- metrics a release stops exporting ----------------------------------------------------------
+_SERIES_SUFFIXES = ("_bucket", "_sum", "_count")
+
+
+@dataclass(frozen=True)
+class _Gone:
+    """A removed metric placed on the minor whose release stops exporting it."""
+
+    metric: RemovedMetric
+    minor: str
+    backports: tuple[str, ...]
+    why: str
+
+
+def _removed_metrics(ctx: CheckContext) -> dict[str, _Gone]:
+    """Every removed metric name of the catalog, indexed once, with the minor it disappears at."""
+    index: dict[str, _Gone] = {}
+    for entry in ctx.catalog.removed_metrics.values():
+        if entry.removed_in is not None:
+            index[entry.metric] = _Gone(entry, entry.removed_in, (), f"{entry.component} {entry.removed_in} no longer exports it")
+            continue
+        arrival = ctx.catalog.coredns_arrival(entry.coredns_version or "")
+        if arrival is not None:
+            minor, backports = arrival
+            index[entry.metric] = _Gone(entry, minor, backports, f"CoreDNS {entry.coredns_version} and later no longer export it (kubeadm deploys it from {minor})")
+    return index
+
+
+def _gone_series(name: str, index: dict[str, _Gone]) -> _Gone | None:
+    """The removed metric a series name belongs to: itself, or a histogram/summary's _bucket/_sum/_count."""
+    if name in index:
+        return index[name]
+    for suffix in _SERIES_SUFFIXES:
+        if name.endswith(suffix) and name[: -len(suffix)] in index:
+            return index[name[: -len(suffix)]]
+    return None
+
+
+def _replacement(gone: _Gone) -> str:
+    return f"use {gone.metric.replacement}" if gone.metric.replacement else "it has no replacement"
+
+
+_IDENT = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+
+
+def _replacement_names(gone: _Gone) -> frozenset[str]:
+    """Metric names the replacement text mentions (labels and functions included; they never match a metric)."""
+    return frozenset(_IDENT.findall(gone.metric.replacement or ""))
+
+
+def _base_names(names: Iterable[str], index: dict[str, _Gone]) -> set[str]:
+    """The names and, for series of a histogram or summary, the metric they belong to.
+
+    A removed metric's own name is not cut (coredns_hosts_entries_count is not a _count series of
+    coredns_hosts_entries, its replacement).
+    """
+    out = set(names)
+    for name in list(out):
+        for suffix in _SERIES_SUFFIXES:
+            if name.endswith(suffix) and name not in index:
+                out.add(name[: -len(suffix)])
+    return out
+
+
+@check("removed_metric_queries")
+def removed_metric_queries(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
+    """PromQL expressions (rules, dashboards, adapter queries) that select a metric a hop's release stops exporting."""
+    index = _removed_metrics(ctx)
+    series = _removed_series(index)
+    for obj, path, expr, inner_line in _queries(ctx):
+        use = analyse(expr)
+        used = _base_names(use.metrics, index)
+        hits: dict[str, _Gone] = {}
+        for name in use.metrics:
+            gone = _gone_series(name, index)
+            # A query that also selects the replacement (`new or old`) keeps working.
+            if gone is not None and not (_replacement_names(gone) & used):
+                hits[name] = gone
+        for regex in use.name_regexes:
+            hits.update(_regex_hits(regex, series, index))
+        if not hits:
+            continue
+        line = obj.content_line(path, inner_line) if inner_line else obj.line(*path)
+        for name in sorted(hits):
+            gone = hits[name]
+            yield Candidate(
+                gone.minor,
+                f"query in {obj.kind} {obj.namespace}/{obj.name} selects {name}, which returns nothing from {gone.minor}: "
+                f"{gone.why}; {_replacement(gone)}: {_short(expr)}",
+                obj.location(*path, line=line),
+                remediation=f"Change the query before the hop: {_replacement(gone)}. {rule.remediation}",
+                references=gone.metric.sources,
+                backported_to=gone.backports,
+            )
+
+
+def _removed_series(index: dict[str, _Gone]) -> list[str]:
+    """The series names of every removed metric, built once; each regex is tried against this fixed list."""
+    return sorted({name + suffix for name in index for suffix in ("",) + _SERIES_SUFFIXES})
+
+
+def _regex_hits(regex: str, series: list[str], index: dict[str, _Gone]) -> dict[str, _Gone]:
+    """Removed metrics whose series a fully anchored name regex matches, unless it matches their replacement too."""
+    try:
+        pattern = re.compile(f"(?:{regex})")
+    except re.error:
+        return {}
+    hits: dict[str, _Gone] = {}
+    for name in series:
+        if not pattern.fullmatch(name):
+            continue
+        gone = _gone_series(name, index)
+        if gone is None:
+            continue
+        # A regex that also matches the replacement keeps what replaces the metric.
+        replaced = {n + s for n in _replacement_names(gone) for s in ("",) + _SERIES_SUFFIXES} - index.keys()
+        if not any(pattern.fullmatch(n) for n in replaced):
+            hits.setdefault(gone.metric.metric, gone)
+    return hits
+
+
+def _name_relabelings(ctx: CheckContext) -> Iterator[tuple[KubeObject, tuple, dict, Any]]:
+    """Relabel rules of ServiceMonitors, PodMonitors, Prometheus remote writes and scrape configs: (object, path, rule, location)."""
+    for kind, key in (("ServiceMonitor", "endpoints"), ("PodMonitor", "podMetricsEndpoints")):
+        for monitor in ctx.snapshot.of_kind(kind):
+            for i, endpoint in enumerate((monitor.data.get("spec") or {}).get(key) or []):
+                if not isinstance(endpoint, dict):
+                    continue
+                for field in ("metricRelabelings", "relabelings"):
+                    for j, relabel in enumerate(endpoint.get(field) or []):
+                        if isinstance(relabel, dict):
+                            path = ("spec", key, i, field, j)
+                            yield monitor, path, relabel, monitor.location(*path, field_path=f"spec.{key}[{i}].{field}[{j}]")
+    for prometheus in ctx.snapshot.of_kind("Prometheus"):
+        for i, remote in enumerate((prometheus.data.get("spec") or {}).get("remoteWrite") or []):
+            for j, relabel in enumerate((remote or {}).get("writeRelabelConfigs") or [] if isinstance(remote, dict) else []):
+                if isinstance(relabel, dict):
+                    path = ("spec", "remoteWrite", i, "writeRelabelConfigs", j)
+                    yield prometheus, path, relabel, prometheus.location(*path, field_path=f"spec.remoteWrite[{i}].writeRelabelConfigs[{j}]")
+    for obj, path, text in _scrape_configs(ctx):
+        try:
+            config = yaml.safe_load(text)
+        except yaml.YAMLError:
+            continue
+        for relabel in _walk_relabel_configs(config):
+            needle = str(relabel.get("regex", "")) or "__name__"
+            yield obj, path, relabel, _where(obj, path, text, needle)
+
+
+def _walk_relabel_configs(node: Any) -> Iterator[dict]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("metric_relabel_configs", "relabel_configs", "write_relabel_configs") and isinstance(value, list):
+                yield from (item for item in value if isinstance(item, dict))
+            else:
+                yield from _walk_relabel_configs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _walk_relabel_configs(item)
+
+
+@check("removed_metric_relabelings")
+def removed_metric_relabelings(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
+    """Relabel rules whose regex on ``__name__`` selects a metric a hop's release stops exporting (drop rules excepted)."""
+    index = _removed_metrics(ctx)
+    series = _removed_series(index)
+    for obj, _path, relabel, location in _name_relabelings(ctx):
+        sources = relabel.get("sourceLabels", relabel.get("source_labels"))
+        action = str(relabel.get("action", "replace")).lower()
+        if sources != ["__name__"] or action == "drop" or "regex" not in relabel:
+            continue
+        hits = _regex_hits(str(relabel["regex"]), series, index)
+        for name in sorted(hits):
+            gone = hits[name]
+            yield Candidate(
+                gone.minor,
+                f"{action} rule on __name__ in {obj.kind} {obj.namespace}/{obj.name} (regex {relabel['regex']!r}) selects {name}, "
+                f"which is gone from {gone.minor}: {gone.why}; {_replacement(gone)}",
+                location,
+                remediation=f"Add the replacement to the regex before the hop: {_replacement(gone)}. {rule.remediation}",
+                references=gone.metric.sources,
+                backported_to=gone.backports,
+            )

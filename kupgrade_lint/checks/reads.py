@@ -36,4 +36,5 @@ CHECK_READS: dict[str, tuple[str, ...]] = {
     "PodMonitor": ("monitoring.coreos.com",),
     "PrometheusRule": ("monitoring.coreos.com",),
     "ServiceMonitor": ("monitoring.coreos.com",),
+    "Prometheus": ("monitoring.coreos.com",),  # remoteWrite writeRelabelConfigs (checks/monitoring.py)
 }

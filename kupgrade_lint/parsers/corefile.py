@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
-class Plugin:
-    """A plugin directive at the top level of a server block."""
+class Option:
+    """A line inside a plugin's block (``upstream``, ``pods insecure``): its name, arguments, line."""
 
     name: str
     args: tuple[str, ...]
     line: int
+
+
+@dataclass(frozen=True)
+class Plugin:
+    """A plugin directive at the top level of a server block, with the options of its block."""
+
+    name: str
+    args: tuple[str, ...]
+    line: int
+    options: tuple[Option, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -48,13 +58,15 @@ def _tokens(text: str):
 
 
 def parse_corefile(text: str) -> list[ServerBlock]:
-    """Parse the server blocks; nested blocks (plugin options) are skipped over."""
+    """Parse the server blocks, their plugins and each plugin block's options; deeper blocks are skipped."""
     blocks: list[ServerBlock] = []
     keys: list[str] = []
     key_line = 0
     depth = 0
     plugins: list[Plugin] = []
     current: list[tuple[str, int]] = []
+    options: list[Option] = []
+    option: list[tuple[str, int]] = []
     for token, line in _tokens(text):
         if depth == 0:
             if token == "{":
@@ -80,6 +92,20 @@ def parse_corefile(text: str) -> list[ServerBlock]:
                     keys, depth = [], 0
             else:
                 current.append((token, line))
+        elif depth == 2:
+            if token == "\n" or token in "{}":
+                if option:
+                    options.append(Option(option[0][0], tuple(t for t, _ in option[1:]), option[0][1]))
+                    option = []
+                if token == "{":
+                    depth += 1
+                elif token == "}":
+                    if plugins:
+                        plugins[-1] = replace(plugins[-1], options=tuple(options))
+                    options = []
+                    depth -= 1
+            else:
+                option.append((token, line))
         else:
             if token == "{":
                 depth += 1

@@ -22,10 +22,11 @@ _TOKEN = re.compile(
 
 @dataclass(frozen=True)
 class PromqlUse:
-    """The label names and metric names an expression refers to."""
+    """The label names and metric names an expression refers to, and its ``{__name__=~"..."}`` regexes."""
 
     labels: frozenset[str]
     metrics: frozenset[str]
+    name_regexes: frozenset[str] = frozenset()
 
 
 def analyse(expr: str) -> PromqlUse:
@@ -33,6 +34,7 @@ def analyse(expr: str) -> PromqlUse:
     tokens = [(m.lastgroup, m.group()) for m in _TOKEN.finditer(expr) if m.lastgroup not in ("ws", "comment")]
     labels: set[str] = set()
     metrics: set[str] = set()
+    name_regexes: set[str] = set()
     i = 0
     depth_brace = 0
     while i < len(tokens):
@@ -45,7 +47,11 @@ def analyse(expr: str) -> PromqlUse:
         elif kind == "ident" and depth_brace:
             if nxt[0] == "op" and nxt[1] in ("=", "!=", "=~", "!~"):
                 if text == "__name__" and i + 2 < len(tokens) and tokens[i + 2][0] == "string":
-                    metrics.add(tokens[i + 2][1][1:-1])
+                    # Only positive matchers select: = names a metric, =~ a regex of names.
+                    if nxt[1] == "=":
+                        metrics.add(tokens[i + 2][1][1:-1])
+                    elif nxt[1] == "=~":
+                        name_regexes.add(tokens[i + 2][1][1:-1])
                 else:
                     labels.add(text)
         elif kind == "ident" and text in _GROUPING and nxt == ("op", "("):
@@ -78,4 +84,4 @@ def analyse(expr: str) -> PromqlUse:
             if prev != ("ident", "offset") and not text.startswith(("__",)):
                 metrics.add(text)
         i += 1
-    return PromqlUse(frozenset(labels), frozenset(metrics))
+    return PromqlUse(frozenset(labels), frozenset(metrics), frozenset(name_regexes))

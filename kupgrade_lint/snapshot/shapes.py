@@ -77,6 +77,12 @@ _POD_SPEC = {
     "volumes": LIST,
     "volumes[]": MAP,
     "volumes[].name": STR,
+    "volumes[].configMap": MAP,
+    "volumes[].configMap.name": STR,
+    "volumes[].configMap.items": LIST,
+    "volumes[].configMap.items[]": MAP,
+    "volumes[].configMap.items[].key": STR,
+    "volumes[].configMap.items[].path": STR,
     **{f"containers[]{'.' if k else ''}{k}": v for k, v in _CONTAINER.items()},
     **{f"initContainers[]{'.' if k else ''}{k}": v for k, v in _CONTAINER.items()},
 }
@@ -99,6 +105,9 @@ _WEBHOOKS = {
     "webhooks[].clientConfig.service.namespace": STR,
     "webhooks[].clientConfig.service.port": NUM,
 }
+# Prometheus relabel_config (monitoring.coreos.com/v1 RelabelConfig).
+_RELABEL = {"": LIST, "[]": MAP, "[].action": STR, "[].sourceLabels": LIST, "[].sourceLabels[]": STR, "[].regex": STR,
+            "[].targetLabel": STR, "[].replacement": STR, "[].separator": STR}
 _LIMITS = {f"spec.limits[].{k}": MAP for k in ("min", "max", "default", "defaultRequest")}
 # map[string]bool and map[string]string (v1beta4: a list of {name, value}): kubeadm and the
 # kubelet refuse to decode a quoted "true" or an unquoted 2 there.
@@ -119,6 +128,7 @@ SHAPES: dict[str, dict[str, Any]] = {
     "Service": {"metadata.labels.*": STR, "spec": MAP, "spec.ports": LIST, "spec.ports[]": MAP, "spec.ports[].name": STR, "spec.ports[].port": NUM,
                 "spec.ports[].targetPort": INT_OR_STRING},
     "ServiceMonitor": {"spec": MAP, "spec.endpoints": LIST, "spec.endpoints[]": MAP, "spec.endpoints[].port": STR,
+                       **{f"spec.endpoints[].{r}{k}": v for r in ("metricRelabelings", "relabelings") for k, v in _RELABEL.items()},
                        "spec.endpoints[].path": STR, "spec.endpoints[].targetPort": INT_OR_STRING,
                        "spec.namespaceSelector": MAP, "spec.namespaceSelector.any": BOOL, "spec.namespaceSelector.matchNames": LIST,
                        "spec.namespaceSelector.matchNames[]": STR, "spec.selector": MAP, "spec.selector.matchLabels": MAP,

@@ -77,8 +77,10 @@ def test_collects_everything_through_preferred_versions(fake_cluster, tmp_path, 
     crd = _items(out, EXPECTED_FILES["crds"][index])[0]
     assert crd["status"]["storedVersions"] == ["v1"]
     assert _items(out, "cluster/monitoring.coreos.com/v1/servicemonitors.json")[0]["metadata"]["name"] == "web"
-    # What nothing reads is not listed (no check reads Prometheus objects), and the record says what was.
-    assert not (out / "cluster/monitoring.coreos.com/v1/prometheuses.json").exists()
+    # Prometheus objects are listed since the monitoring check reads their remoteWrite relabelings.
+    assert (out / "cluster/monitoring.coreos.com/v1/prometheuses.json").exists()
+    # What nothing reads is not listed (no check reads ResourceQuotas), and the record says what was.
+    assert not (out / "cluster/core/v1/resourcequotas.json").exists()
     coverage = {(e["kind"], e["status"]) for e in _meta(out)["coverage"]["cluster"]["resources"]}
     assert {("Deployment", "listed"), ("ServiceMonitor", "listed"), ("ConfigMap", "partial"), ("Secret", "partial")} <= coverage
     assert ("PodPreset", "not-served") in coverage

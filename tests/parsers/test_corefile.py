@@ -35,6 +35,21 @@ def test_server_block_with_nested_plugin_options() -> None:
     assert not block.has("ready") and not block.has("pods") and block.has("loop")
 
 
+def test_plugin_block_options_with_lines_deeper_blocks_skipped() -> None:
+    (block,) = parse_corefile(KUBEADM_1_14)
+    kubernetes = block.plugins[2]
+    assert [(o.name, o.args, o.line) for o in kubernetes.options] == [
+        ("pods", ("insecure",), 5),
+        ("upstream", (), 6),
+        ("fallthrough", ("in-addr.arpa", "ip6.arpa"), 7),
+    ]
+    assert block.plugins[0].options == ()
+    text = ".:53 {\n  health { lameduck 5s }\n  rewrite stop {\n    name regex (.*) {1}\n    answer name (.*) {1} {\n      nested x\n    }\n  }\n}\n"
+    (block,) = parse_corefile(text)
+    assert [(o.name, o.args, o.line) for o in block.plugins[0].options] == [("lameduck", ("5s",), 2)]
+    assert [(o.name, o.line) for o in block.plugins[1].options] == [("name", 4), ("answer", 5)]
+
+
 def test_multiple_server_blocks_comments_and_several_keys() -> None:
     text = "# stub zones\nexample.com:53 corp.example.com:53 {\n  forward . 10.0.0.53 # upstream\n}\n\n.:53 {\n  ready\n  health { lameduck 5s }\n}\n"
     first, second = parse_corefile(text)

@@ -44,3 +44,9 @@ def test_name_matcher_and_keywords() -> None:
 def test_offset_duration_is_not_a_metric() -> None:
     use = analyse("rate(container_cpu_usage_seconds_total[5m] offset 5m)")
     assert use.metrics == {"container_cpu_usage_seconds_total"}
+
+
+def test_name_regex_matchers_are_kept_apart() -> None:
+    use = analyse('sum(rate({__name__=~"coredns_dns_request(s|_count)_total", __name__!="x"}[5m])) + {__name__!~"y"}')
+    assert use.metrics == frozenset()
+    assert use.name_regexes == {"coredns_dns_request(s|_count)_total"}
