@@ -18,7 +18,7 @@ from kupgrade_lint.parsers.envfile import EnvFileError, parse_env_file
 from kupgrade_lint.parsers.flags import FlagUse, parse_feature_gates, parse_flags
 from kupgrade_lint.parsers.systemd import expand_exec_start, merge_service, parse_environment_directive, parse_unit
 from kupgrade_lint.parsers.words import Origin, TracedText, Word
-from kupgrade_lint.parsers.yaml_documents import Document, YamlError, load_documents
+from kupgrade_lint.parsers.yaml_documents import Document, read_documents
 from kupgrade_lint.snapshot.model import InputProblem, KubeObject, Snapshot
 
 # Where systemd looks for units, highest priority first (systemd.unit(5), "Unit File Load Path").
@@ -127,11 +127,9 @@ class ComponentConfig:
                     continue
                 if "apiVersion" not in nf.text or "kind:" not in nf.text:
                     continue
-                try:
-                    docs = load_documents(nf.text)
-                except YamlError as exc:
-                    self.problems.append(InputProblem(path, str(exc), node=node, line=exc.line))
-                    continue
+                docs = read_documents(nf.text)
+                for problem in docs.problems:
+                    self.problems.append(InputProblem(path, problem.message, node=node, line=problem.line))
                 for doc in docs:
                     # Any configuration file a component reads (kubeadm, kubelet, kube-proxy,
                     # scheduler, audit policy, admission, encryption...): checks pick their kinds.
@@ -139,12 +137,10 @@ class ComponentConfig:
                         yield EmbeddedConfig(None, (), doc, path, node)
 
     def _parse_embedded(self, owner: KubeObject, key_path: tuple, text: str) -> Iterator[EmbeddedConfig]:
-        try:
-            docs = load_documents(text)
-        except YamlError as exc:
+        docs = read_documents(text)
+        for exc in docs.problems:
             line = owner.content_line(key_path, exc.line or 1)
             self.problems.append(InputProblem(owner.source.file, f"{owner.kind} {owner.namespace}/{owner.name} {_dotted(key_path)}: {exc}", node=owner.source.node, line=line))
-            return
         for doc in docs:
             if isinstance(doc.data, dict):
                 yield EmbeddedConfig(owner, key_path, doc, owner.source.file, owner.source.node)
