@@ -80,7 +80,74 @@ def _write(render, report: Report, output_file: Optional[Path], color: ColorMode
             _fail(f"{output_file}: cannot write the report: {exc.strerror}")
         return
     use_color = color is ColorMode.always or (color is ColorMode.auto and sys.stdout.isatty())
-    render(report, sys.stdout, use_color)
+    _to_stdout(lambda: render(report, sys.stdout, use_color))
+
+
+def _to_stdout(write) -> None:
+    """Run ``write`` (which writes to stdout) and flush; a reader that went away (``| head``) or a
+    full disk ends the command with one line on stderr and exit 2, not a traceback."""
+    try:
+        write()
+        sys.stdout.flush()
+    except OSError as exc:
+        # Whatever is still buffered cannot be written either: point stdout at /dev/null so that
+        # the interpreter's own flush at exit does not fail a second time.
+        import os
+
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        _fail(f"cannot write the report to stdout: {exc.strerror or exc}")
+
+
+def _read_stdin() -> str:
+    """``--manifests -``: stdin as UTF-8 text (a leading byte order mark is dropped later)."""
+    try:
+        return sys.stdin.buffer.read().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"<stdin> (--manifests -): not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise UsageError(f"<stdin> (--manifests -): cannot read: {exc.strerror or exc}") from None
+
+
+def _check_live_options(snapshot: Optional[Path], manifests: List[str], kubeconfig: Optional[str], context: Optional[str], nodes: List[Path]) -> None:
+    """Options of a live scan are an error with --snapshot/--manifests (they would be ignored),
+    and each --nodes must be a node snapshot: found before a long collection starts."""
+    if snapshot is not None or manifests:
+        given = [name for name, value in (("--kubeconfig", kubeconfig), ("--context", context), ("--nodes", nodes)) if value]
+        if given:
+            scanned = "--snapshot" if snapshot is not None else "--manifests"
+            raise UsageError(f"{', '.join(given)} select(s) the live cluster to scan and cannot be combined with {scanned}")
+        return
+    for path in nodes:
+        problem = _node_snapshot_problem(Path(path))
+        if problem:
+            raise UsageError(f"{path}: {problem} (--nodes takes the output of `kupgrade-lint collect node`)")
+
+
+def _node_snapshot_problem(path: Path) -> Optional[str]:
+    """Why ``path`` is not a node snapshot (a directory or .tar.gz holding nodes/<name>/), or None."""
+    if path.is_dir():
+        nodes = path / "nodes"
+        if nodes.is_dir() and any(p.is_dir() for p in nodes.iterdir()):
+            return None
+        return "not a node snapshot: no nodes/<node name>/ directory in it"
+    if not path.exists():
+        return "no such node snapshot directory or archive"
+    if not path.name.endswith((".tar.gz", ".tgz")):
+        return "not a node snapshot: a node snapshot is a directory or a .tar.gz of one"
+    import tarfile
+
+    try:
+        with tarfile.open(path, "r:gz") as archive:
+            for member in archive:  # streamed: stops at the first node file
+                parts = member.name.lstrip("./").split("/")
+                if len(parts) >= 3 and parts[0] == "nodes" and parts[1]:
+                    return None
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        return f"not a readable .tar.gz ({exc})"
+    return "not a node snapshot: no nodes/<node name>/ in the archive"
 
 
 @app.command()
@@ -134,11 +201,13 @@ def scan(
         newest = catalog.known_minors()[-1]
         if request.target.minor_key > minor_key(newest):
             raise UsageError(f"unknown Kubernetes release {request.target.minor_string}: the newest release the catalog knows is {newest}")
+        _check_live_options(snapshot, manifests, kubeconfig, context, node_snapshots)
+        stdin_text = _read_stdin() if "-" in manifests else None
         if snapshot is None and not manifests:
             live_dir = tempfile.TemporaryDirectory(prefix="kupgrade-live-")
             snapshot = Path(live_dir.name)
             _collect_cluster_into(snapshot, kubeconfig, context, node_snapshots)
-        inputs = load_inputs(snapshot, manifests, audit_logs=audit_logs)
+        inputs = load_inputs(snapshot, manifests, stdin_text=stdin_text, audit_logs=audit_logs)
         report = run_scan(inputs, catalog, request)
         report = apply_suppressions(report, inputs, config.suppress, read_baseline(baseline) if baseline else None)
         if generate_baseline is not None:
@@ -310,7 +379,7 @@ def rules_command(
         text = render_catalog(catalog, [k.value for k in kind], minor, output.value)
     except KupgradeError as exc:
         _fail(str(exc))
-    sys.stdout.write(text)
+    _to_stdout(lambda: sys.stdout.write(text))
 
 
 @app.command("version")

@@ -27,7 +27,7 @@ class ServerBlock:
 
 
 class CorefileError(ValueError):
-    """Unbalanced braces or a block without keys."""
+    """Unbalanced braces or a block without keys; the message names the line."""
 
 
 def _tokens(text: str):
@@ -48,8 +48,14 @@ def _tokens(text: str):
 
 
 def parse_corefile(text: str) -> list[ServerBlock]:
-    """Parse the server blocks; nested blocks (plugin options) are skipped over."""
+    """Parse the server blocks; nested blocks (plugin options) are skipped over.
+
+    A leading byte order mark is ignored; CRLF line breaks are line breaks (``splitlines``).
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
     blocks: list[ServerBlock] = []
+    opened: list[int] = []  # the line of each open brace
     keys: list[str] = []
     key_line = 0
     depth = 0
@@ -60,6 +66,7 @@ def parse_corefile(text: str) -> list[ServerBlock]:
             if token == "{":
                 if not keys:
                     raise CorefileError(f"line {line}: block without server keys")
+                opened.append(line)
                 depth = 1
                 plugins, current = [], []
             elif token == "}":
@@ -74,17 +81,25 @@ def parse_corefile(text: str) -> list[ServerBlock]:
                     plugins.append(Plugin(current[0][0], tuple(t for t, _ in current[1:]), current[0][1]))
                     current = []
                 if token == "{":
+                    opened.append(line)
                     depth += 1
                 elif token == "}":
+                    opened.pop()
                     blocks.append(ServerBlock(tuple(keys), tuple(plugins), key_line))
                     keys, depth = [], 0
             else:
                 current.append((token, line))
         else:
             if token == "{":
+                opened.append(line)
                 depth += 1
             elif token == "}":
+                opened.pop()
                 depth -= 1
     if depth:
-        raise CorefileError("unbalanced braces: a block is not closed")
+        raise CorefileError(f"line {opened[-1]}: unbalanced braces: the block opened here is not closed")
+    if keys:
+        # Caddy's format lets a single server block go without braces; its plugins would be read
+        # as keys here, so say so rather than guess.
+        raise CorefileError(f"line {key_line}: a server block without braces ({' '.join(keys)[:60]}); not read")
     return blocks
