@@ -27,7 +27,12 @@ class ServerBlock:
 
 
 class CorefileError(ValueError):
-    """Unbalanced braces or a block without keys; the message names the line."""
+    """Unbalanced braces or a block without keys; ``line`` is the Corefile's line."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}")
+        self.line = line
+        self.message = message
 
 
 def _tokens(text: str):
@@ -65,12 +70,12 @@ def parse_corefile(text: str) -> list[ServerBlock]:
         if depth == 0:
             if token == "{":
                 if not keys:
-                    raise CorefileError(f"line {line}: block without server keys")
+                    raise CorefileError(line, "block without server keys")
                 opened.append(line)
                 depth = 1
                 plugins, current = [], []
             elif token == "}":
-                raise CorefileError(f"line {line}: unexpected }}")
+                raise CorefileError(line, "unexpected }")
             elif token != "\n":
                 if not keys:
                     key_line = line
@@ -97,9 +102,9 @@ def parse_corefile(text: str) -> list[ServerBlock]:
                 opened.pop()
                 depth -= 1
     if depth:
-        raise CorefileError(f"line {opened[-1]}: unbalanced braces: the block opened here is not closed")
+        raise CorefileError(opened[-1], "unbalanced braces: the block opened here is not closed")
     if keys:
         # Caddy's format lets a single server block go without braces; its plugins would be read
         # as keys here, so say so rather than guess.
-        raise CorefileError(f"line {key_line}: a server block without braces ({' '.join(keys)[:60]}); not read")
+        raise CorefileError(key_line, f"a server block without braces ({' '.join(keys)[:60]}); not read")
     return blocks
