@@ -36,7 +36,10 @@ class CorefileError(ValueError):
 
 
 def _tokens(text: str):
-    for lineno, raw in enumerate(text.splitlines(), start=1):
+    # Only LF ends a line (as for CoreDNS and for the YAML the Corefile is embedded in);
+    # str.splitlines would also split on form feeds, U+2028 and the like, and shift every line.
+    for lineno, raw in enumerate(text.split("\n"), start=1):
+        raw = raw.rstrip("\r")
         line = raw.split("#", 1)[0]
         buf = ""
         for ch in line:
@@ -55,7 +58,7 @@ def _tokens(text: str):
 def parse_corefile(text: str) -> list[ServerBlock]:
     """Parse the server blocks; nested blocks (plugin options) are skipped over.
 
-    A leading byte order mark is ignored; CRLF line breaks are line breaks (``splitlines``).
+    A leading byte order mark is ignored; CRLF is read as LF.
     """
     if text.startswith("\ufeff"):
         text = text[1:]

@@ -27,6 +27,11 @@ class ApiUse:
     count: int = 1
 
 
+def _lines(text: str) -> list[str]:
+    """Lines as an editor counts them: LF (or CRLF) only, not the other breaks str.splitlines knows."""
+    return [line.rstrip("\r") for line in text.split("\n")]
+
+
 def _api_version(group: str, version: str) -> str:
     return f"{group}/{version}" if group else version
 
@@ -34,7 +39,7 @@ def _api_version(group: str, version: str) -> str:
 def parse_deprecated_api_metric(text: str) -> list[ApiUse]:
     """Every ``apiserver_requested_deprecated_apis`` sample (value 1 means requested)."""
     uses = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(_lines(text), 1):
         match = _METRIC_RE.match(line.strip())
         if not match:
             continue
@@ -56,7 +61,7 @@ def parse_audit_log(text: str) -> tuple[list[ApiUse], list[int]]:
     """
     seen: dict[tuple[str, str], tuple[int, dict[str, int]]] = {}
     bad: list[int] = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(_lines(text), 1):
         if not line.strip():
             continue
         if number == 1 and line.startswith("\ufeff"):
