@@ -120,6 +120,10 @@ def _check_live_options(snapshot: Optional[Path], manifests: List[str], kubeconf
             scanned = "--snapshot" if snapshot is not None else "--manifests"
             raise UsageError(f"{', '.join(given)} select(s) the live cluster to scan and cannot be combined with {scanned}")
         return
+    _check_node_snapshots(nodes)
+
+
+def _check_node_snapshots(nodes: List[Path]) -> None:
     for path in nodes:
         problem = _node_snapshot_problem(Path(path))
         if problem:
@@ -289,6 +293,10 @@ def collect(
         return
     if output is None:
         _fail("collect needs --output DIR or --output FILE.tar.gz")
+    try:
+        _check_node_snapshots(node_snapshots)
+    except KupgradeError as exc:
+        _fail(str(exc))
     _into(output, lambda directory: _collect_cluster_into(directory, kubeconfig, context, node_snapshots, concurrency, timeout))
 
 

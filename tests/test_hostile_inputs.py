@@ -290,3 +290,16 @@ def test_nodes_that_are_not_a_node_snapshot_are_a_usage_error_before_collecting(
     # A real node snapshot passes the check (and the scan then fails on the missing kubeconfig).
     result = runner.invoke(app, ["scan", "--target", "1.21", "--kubeconfig", kubeconfig, "--nodes", str(SEED)])
     assert result.exit_code == 2 and "node snapshot" not in result.stderr
+
+
+def test_collect_checks_its_node_snapshots_before_collecting(tmp_path: Path):
+    one_line_error(runner.invoke(app, ["collect", "-o", str(tmp_path / "out"), "--kubeconfig", str(tmp_path / "none"), "--nodes", str(SEED / "cluster")]),
+                   f"{SEED / 'cluster'}: not a node snapshot: no nodes/<node name>/ directory in it")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", ["kupgrade-snapshot.json", "registry/myregistry/google-containers/pause/tags.json"])
+def test_deeply_nested_snapshot_json_is_a_finding(seed_copy: Path, name: str):
+    (seed_copy / name).write_text("[" * 5000 + "]" * 5000)
+    findings = scan_snapshot(seed_copy)
+    assert any(f["rule_id"] == "KUP090" and f["location"]["file"] == name for f in findings)

@@ -94,7 +94,7 @@ def _load_snapshot_dir(root: Path, result: Snapshot) -> None:
                 if not isinstance(data, dict):
                     raise ValueError("expected a JSON object")
                 result.metadata = data
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
                 result.problems.append(InputProblem(METADATA_FILE, f"not valid JSON: {exc}"))
     sources: list[tuple[Path, Source]] = []
     for file in _files(root / "cluster"):
@@ -139,7 +139,7 @@ def _load_snapshot_dir(root: Path, result: Snapshot) -> None:
                 tags = data.get("tags") or []
                 if not isinstance(tags, list):
                     raise ValueError("'tags' is not a list")
-            except (ValueError, AttributeError) as exc:
+            except (ValueError, AttributeError, RecursionError) as exc:
                 result.problems.append(InputProblem(display, f"not a registry tags/list response: {exc}"))
                 continue
             name = file.parent.relative_to(registry).as_posix()
