@@ -303,3 +303,20 @@ def test_deeply_nested_snapshot_json_is_a_finding(seed_copy: Path, name: str):
     (seed_copy / name).write_text("[" * 5000 + "]" * 5000)
     findings = scan_snapshot(seed_copy)
     assert any(f["rule_id"] == "KUP090" and f["location"]["file"] == name for f in findings)
+
+
+def test_a_reader_that_goes_away_or_a_full_disk_ends_with_one_line(tmp_path: Path):
+    import os
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "kupgrade_lint", "scan", "--snapshot", str(SEED), "--target", "v1.21.14", "-o", "json"]
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # `| head -1` that has already gone
+    closed = subprocess.run(command, stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=120)
+    os.close(write_end)
+    assert (closed.returncode, closed.stderr) == (2, "kupgrade-lint: error: cannot write the report to stdout: Broken pipe\n")
+    if os.path.exists("/dev/full"):
+        with open("/dev/full", "w") as full:
+            result = subprocess.run(command, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+        assert (result.returncode, result.stderr) == (2, "kupgrade-lint: error: cannot write the report to stdout: No space left on device\n")

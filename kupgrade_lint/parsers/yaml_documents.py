@@ -436,19 +436,41 @@ def _yaml_error(exc: yaml.YAMLError, offset: int) -> YamlError:
 def _chunks(text: str) -> list[tuple[int, str]]:
     """(first line, text) of each document of a YAML stream."""
     starts = [0] + [m.start() for m in _MARKER.finditer(text)]
-    chunks = []
+    chunks: list[tuple[int, str]] = []
     line = 1
     previous = 0
+    directives: tuple[int, str] | None = None  # a "%YAML"/"%TAG" part, kept for the document it precedes
     for i, start in enumerate(starts):
         end = starts[i + 1] if i + 1 < len(starts) else len(text)
         line += text.count("\n", previous, start)  # counted once over the whole text
         previous = start
         chunk = text[start:end]
+        if directives is not None:
+            # Directives need their "---": the document is parsed with them, marker and all.
+            chunks.append((directives[0], directives[1] + chunk))
+            directives = None
+            continue
+        if _only_directives(chunk):
+            directives = (line, chunk)
+            continue
         if chunk.startswith(("---", "...")):
-            # Keep the marker line's content after '---' (e.g. '--- !tag' or '--- value') in place.
-            chunk = " " * 3 + chunk[3:]
+            line_end = chunk.find("\n")
+            rest = chunk[3: line_end if line_end != -1 else len(chunk)]
+            # Keep the marker line's content after '---' (e.g. '--- !tag' or '--- value') in
+            # place; a blank rest (spaces, a tab) is dropped, as libyaml rejects a tab there.
+            chunk = chunk[3 + len(rest):] if not rest.strip() else " " * 3 + chunk[3:]
         chunks.append((line, chunk))
+    if directives is not None:
+        chunks.append(directives)
     return chunks
+
+
+def _only_directives(chunk: str) -> bool:
+    """Whether a part of the stream holds only directives (and comments or blank lines)."""
+    if chunk.startswith(("---", "...")) or "%" not in chunk:
+        return False
+    meaningful = [row.strip() for row in chunk.split("\n") if row.strip() and not row.strip().startswith("#")]
+    return bool(meaningful) and all(row.startswith("%") for row in meaningful)
 
 
 def normalize(text: str) -> str:

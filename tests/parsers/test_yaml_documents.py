@@ -204,3 +204,9 @@ def test_crlf_and_bom_read_like_lf():
         docs = read_documents(variant)
         assert [d.data for d in docs] == [d.data for d in lf]
         assert [(d.start_line, d.lines, d.block_starts) for d in docs] == [(d.start_line, d.lines, d.block_starts) for d in lf]
+
+
+def test_directives_and_blank_marker_lines_split_like_any_stream():
+    docs = read_documents("%YAML 1.1\n---\nkind: A\n---\t\nkind: B\n--- \nkind: C\n...\n---\nkind: D\n")
+    assert not docs.problems
+    assert [(d.data["kind"], d.line_of(("kind",))) for d in docs] == [("A", 3), ("B", 5), ("C", 7), ("D", 10)]
