@@ -111,6 +111,8 @@ CASES = [
     ("duplicate-key", b"apiVersion: networking.k8s.io/v1\napiVersion: extensions/v1beta1\nkind: Ingress\nmetadata: {name: dup, namespace: shop}\n",
      [(2, "key 'apiVersion' is given twice in one mapping; the last value is the one checked")], 1),
     ("unknown-tag", _docs("apiVersion: v1\nkind: Secret\ndata: !vault |\n  abc\n", INGRESS), [(3, "unknown YAML tag '!vault'; document not checked")], 1),
+    ("binary-tag", _docs("apiVersion: v1\nkind: Secret\ndata:\n  k: !!binary aGVsbG8=\n", INGRESS),
+     [(4, "a bytes value (YAML tag !!binary) where Kubernetes objects hold only JSON values; document not checked")], 1),
     ("no-kind-or-apiversion", _docs("replicas: 3\nimage: nginx\n", INGRESS), [(1, "document has no apiVersion or kind; not a Kubernetes object")], 1),
     ("not-a-mapping", _docs("- a\n- b\n", INGRESS), [(1, "document is not a Kubernetes object (not a mapping)")], 1),
     ("alias-bomb", _docs(ALIAS_BOMB, INGRESS), [(1, "aliases would expand the document by 490,329,036 nodes")], 1),

@@ -290,9 +290,22 @@ def _construct_other(loader: _Loader, node: yaml.Node, offset: int) -> Any:
         # int() refuses such a number with a ValueError (sys.set_int_max_str_digits).
         raise YamlError(node.start_mark.line + 1 + offset, f"a number of {len(node.value)} digits (more than {MAX_INT_DIGITS}); document not checked")
     try:
-        return loader.construct_object(node, deep=True)
+        value = loader.construct_object(node, deep=True)
     except ValueError as exc:  # a number too long for Python, met inside a merge or a tagged node
         raise YamlError(node.start_mark.line + 1 + offset, f"cannot read a value: {str(exc)[:100]}; document not checked") from None
+    # Kubernetes objects are JSON: YAML's other types (!!binary, !!set, !!omap, an explicit
+    # !!timestamp) have no JSON meaning here and would surprise every check.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.values())
+            pending.extend(k for k in item if not isinstance(k, str))
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif not isinstance(item, (str, int, float, type(None))):
+            raise YamlError(node.start_mark.line + 1 + offset, f"a {type(item).__name__} value (YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')}) where Kubernetes objects hold only JSON values; document not checked")
+    return value
 
 
 def _measure(root: yaml.Node, chars: int, offset: int) -> None:
