@@ -324,3 +324,40 @@ def test_audit_logs_and_metrics_never_raise(events, noise):
 
 def test_no_example_database_is_written():
     assert bounded.database is None and re.match(r"\d+", str(bounded.max_examples))
+
+
+def _emit_json(node, path: tuple, lines: list[str], where: dict) -> None:
+    """Indented JSON of ``node`` (each key and item on a line of its own), recording the lines."""
+    opener, closer = ("{", "}") if isinstance(node, dict) else ("[", "]")
+    lines[-1] += opener
+    items = list(node.items() if isinstance(node, dict) else enumerate(node))
+    for index, (key, value) in enumerate(items):
+        prefix = f'"{key}": ' if isinstance(node, dict) else ""
+        lines.append(prefix)
+        where[path + (key,)] = len(lines)
+        if isinstance(value, (dict, list)):
+            _emit_json(value, path + (key,), lines, where)
+        else:
+            lines[-1] += f'"{value}"'
+        if index < len(items) - 1:
+            lines[-1] += ","
+    lines.append(closer)
+
+
+@bounded
+@given(st.dictionaries(keys, trees, min_size=1, max_size=5), st.booleans())
+def test_json_line_of_a_path_is_the_line_its_key_is_written_on(tree, windows):
+    lines, where = [""], {}
+    _emit_json(tree, (), lines, where)
+    text = "\n".join(lines) + "\n"
+    (doc,) = read_documents(crlf(text) if windows else text)
+    assert doc.data == tree
+    # Both ways of finding a line: the walk down one path, and the index of a view (a List item).
+    for path, line in where.items():
+        assert doc.line_of(path) == line, (path, text)
+    for key, value in tree.items():
+        if isinstance(value, (dict, list)):
+            view = doc.view((key,))
+            for path, line in where.items():
+                if path[:1] == (key,) and len(path) > 1:
+                    assert view.line_of(path[1:]) == line, (path, text)
