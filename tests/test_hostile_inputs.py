@@ -322,3 +322,26 @@ def test_a_reader_that_goes_away_or_a_full_disk_ends_with_one_line(tmp_path: Pat
         with open("/dev/full", "w") as full:
             result = subprocess.run(command, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
         assert (result.returncode, result.stderr) == (2, "kupgrade-lint: error: cannot write the report to stdout: No space left on device\n")
+
+
+COREDNS = "cluster/kube-system/configmaps/coredns.yaml"
+
+
+def cluster_outcome(findings: list[dict]) -> list[tuple]:
+    return sorted((f["rule_id"], f["hop"], f["location"]["file"], f["location"]["line"], f["message"]) for f in findings)
+
+
+def test_a_corefile_with_an_unclosed_block_is_named_at_its_line_in_the_seed(seed_copy: Path):
+    file = seed_copy / COREDNS
+    file.write_text(file.read_text().replace("           fallthrough in-addr.arpa ip6.arpa\n        }\n", "           fallthrough in-addr.arpa ip6.arpa\n"))
+    findings = [f for f in scan_snapshot(seed_copy) if f["location"]["file"] == COREDNS]
+    assert [(f["rule_id"], f["location"]["line"], f["message"]) for f in findings] == [
+        ("KUP090", 4, "ConfigMap kube-system/coredns: Corefile cannot be parsed: unbalanced braces: the block opened here is not closed")
+    ]
+
+
+def test_the_seed_with_crlf_and_bom_cluster_files_gives_the_same_findings(seed_copy: Path):
+    before = cluster_outcome(scan_snapshot(seed_copy))
+    for file in sorted((seed_copy / "cluster").rglob("*.yaml")):
+        file.write_bytes(bom(crlf(file.read_bytes())))
+    assert cluster_outcome(scan_snapshot(seed_copy)) == before
