@@ -269,12 +269,12 @@ def _construct(loader: _Loader, node: yaml.Node, offset: int, notes: list["YamlE
     if isinstance(node, yaml.ScalarNode):
         if node.tag == _STR:
             return node.value
-        return _construct_other(loader, node, offset)
+        return _construct_other(loader, node, offset, depth)
     if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
         result = {}
         for key_node, value_node in node.value:
             if key_node.tag != _STR:
-                return _construct_other(loader, node, offset)  # merge keys, non-string keys
+                return _construct_other(loader, node, offset, depth)  # merge keys, non-string keys
             key = key_node.value
             if key in result:
                 notes.append(YamlError(key_node.start_mark.line + 1 + offset, f"key {key[:60]!r} is given twice in one mapping; the last value is the one checked"))
@@ -282,10 +282,10 @@ def _construct(loader: _Loader, node: yaml.Node, offset: int, notes: list["YamlE
         return result
     if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
         return [_construct(loader, item, offset, notes, depth + 1) for item in node.value]
-    return _construct_other(loader, node, offset)
+    return _construct_other(loader, node, offset, depth)
 
 
-def _construct_other(loader: _Loader, node: yaml.Node, offset: int) -> Any:
+def _construct_other(loader: _Loader, node: yaml.Node, offset: int, depth: int) -> Any:
     if isinstance(node, yaml.ScalarNode) and len(node.value) > MAX_INT_DIGITS and _LONG_INT.search(node.value):
         # int() refuses such a number with a ValueError (sys.set_int_max_str_digits).
         raise YamlError(node.start_mark.line + 1 + offset, f"a number of {len(node.value)} digits (more than {MAX_INT_DIGITS}); document not checked")
@@ -295,14 +295,16 @@ def _construct_other(loader: _Loader, node: yaml.Node, offset: int) -> Any:
         raise YamlError(node.start_mark.line + 1 + offset, f"cannot read a value: {str(exc)[:100]}; document not checked") from None
     # Kubernetes objects are JSON: YAML's other types (!!binary, !!set, !!omap, an explicit
     # !!timestamp) have no JSON meaning here and would surprise every check.
-    pending = [value]
+    pending = [(value, depth)]
     while pending:
-        item = pending.pop()
+        item, level = pending.pop()
+        if level > MAX_DEPTH:
+            raise YamlError(node.start_mark.line + 1 + offset, f"nested more than {MAX_DEPTH} levels deep; document not checked")
         if isinstance(item, dict):
-            pending.extend(item.values())
-            pending.extend(k for k in item if not isinstance(k, str))
+            pending.extend((v, level + 1) for v in item.values())
+            pending.extend((k, level + 1) for k in item if not isinstance(k, str))
         elif isinstance(item, list):
-            pending.extend(item)
+            pending.extend((v, level + 1) for v in item)
         elif not isinstance(item, (str, int, float, type(None))):
             raise YamlError(node.start_mark.line + 1 + offset, f"a {type(item).__name__} value (YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')}) where Kubernetes objects hold only JSON values; document not checked")
     return value
