@@ -345,3 +345,11 @@ def test_the_seed_with_crlf_and_bom_cluster_files_gives_the_same_findings(seed_c
     for file in sorted((seed_copy / "cluster").rglob("*.yaml")):
         file.write_bytes(bom(crlf(file.read_bytes())))
     assert cluster_outcome(scan_snapshot(seed_copy)) == before
+
+
+@pytest.mark.parametrize("content", [b"[" * 5000 + b"]" * 5000, b"\xff\xfe{}", b'{"version": ' + b"1" * 5000 + b"}"])
+def test_a_hostile_baseline_file_is_a_one_line_error(tmp_path: Path, content: bytes):
+    baseline = tmp_path / "baseline.json"
+    baseline.write_bytes(content)
+    one_line_error(runner.invoke(app, ["scan", "--snapshot", str(SEED), "--target", "v1.21.14", "--baseline", str(baseline)]),
+                   f"{baseline}: not a kupgrade-lint baseline")
