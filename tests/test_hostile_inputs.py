@@ -353,3 +353,19 @@ def test_a_hostile_baseline_file_is_a_one_line_error(tmp_path: Path, content: by
     baseline.write_bytes(content)
     one_line_error(runner.invoke(app, ["scan", "--snapshot", str(SEED), "--target", "v1.21.14", "--baseline", str(baseline)]),
                    f"{baseline}: not a kupgrade-lint baseline")
+
+
+def test_an_alias_bomb_inside_a_configmap_value_is_not_expanded_by_the_checks(tmp_path: Path):
+    """A ConfigMap whose value is YAML with PromQL in it (adapter rules) is read with the same limits."""
+    value = ALIAS_BOMB + "rules: [{seriesQuery: 'x', metricsQuery: 'sum(rate(container_cpu{container_name!=\"\"}[1m]))'}]\n"
+    body = "\n".join("    " + row for row in value.splitlines())
+    directory = write(tmp_path, f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: adapter, namespace: monitoring}}\ndata:\n  config.yaml: |\n{body}\n".encode())
+    findings = scan_manifests(directory)  # returns at all: the bomb was not walked
+    assert not [f for f in findings if f["rule_id"] == "KUP090" and "in.yaml" in f["location"]["file"]]
+
+
+def test_a_deeply_nested_last_applied_annotation_does_not_stop_the_scan(seed_copy: Path):
+    deep = "[" * 5000 + "]" * 5000
+    (seed_copy / "cluster" / "deep-ingress.json").write_text(json.dumps({"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {
+        "name": "x", "namespace": "shop", "annotations": {"kubectl.kubernetes.io/last-applied-configuration": deep}}}))
+    scan_snapshot(seed_copy)

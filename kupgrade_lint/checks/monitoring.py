@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Iterator
 
-import yaml
-
 from kupgrade_lint.catalog import Rule
 from kupgrade_lint.checks import Candidate, CheckContext, check
 from kupgrade_lint.parsers.promql import analyse
+from kupgrade_lint.parsers.yaml_documents import read_documents
 from kupgrade_lint.snapshot.model import KubeObject
 
 
@@ -123,11 +122,11 @@ def _queries(ctx: CheckContext) -> Iterator[tuple[KubeObject, tuple, str, int | 
         for key, value in sorted((obj.data.get("data") or {}).items()):
             if not isinstance(value, str) or not any(k in value for k in ('"expr"', "expr:", "metricsQuery", "seriesQuery")):
                 continue
-            parsed: Any
-            try:
-                parsed = json.loads(value) if value.lstrip().startswith("{") else yaml.safe_load(value)
-            except (ValueError, yaml.YAMLError):
+            # The objects' reader, with its limits: an alias bomb in a ConfigMap must not be expanded here.
+            docs = read_documents(value)
+            if len(docs) != 1:
                 continue
+            parsed: Any = docs[0].data
             for expr in _walk_exprs(parsed):
                 yield obj, ("data", key), expr, _line_of(value, expr)
 
