@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import jsonschema
-import yaml
 
 from kupgrade_lint.errors import CatalogError
+from kupgrade_lint.parsers.yaml_documents import YamlError, load_data
 from kupgrade_lint.versions import minor_key
 
 BUILTIN_RULES_PACKAGE = "kupgrade_lint.builtin_rules"
@@ -425,13 +425,12 @@ _SCHEMA = _schema()
 
 
 def _read_yaml(text: str, origin: str) -> Any:
+    # The objects' loader, with its limits (aliases, depth, size): a user catalog may come from anywhere.
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise CatalogError(f"{origin}{where}: not valid YAML: {problem}") from None
+        return load_data(text)
+    except YamlError as exc:
+        where = f":{exc.line}" if exc.line else ""
+        raise CatalogError(f"{origin}{where}: {exc.message}") from None
 
 
 def load_catalog(extra_files: Iterable[Path] = ()) -> Catalog:
@@ -447,8 +446,10 @@ def load_catalog(extra_files: Iterable[Path] = ()) -> Catalog:
         catalog.add_document(_read_yaml(item.read_text(encoding="utf-8"), origin), origin)
     for path in extra_files:
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            text = Path(path).read_bytes().decode("utf-8")
         except OSError as exc:
             raise CatalogError(f"{path}: cannot read catalog file: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise CatalogError(f"{path}: the catalog file is not UTF-8 text") from None
         catalog.add_document(_read_yaml(text, str(path)), str(path))
     return catalog.finish()

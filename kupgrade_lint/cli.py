@@ -105,7 +105,7 @@ def _write(render, report: Report, output_file: Optional[Path], color: ColorMode
         except OSError as exc:
             _fail(f"{output_file}: cannot write the report: {exc.strerror}")
         return
-    render(report, _stdout_for(render), _use_color(color, sys.stdout))
+    _to_stdout(lambda: render(report, _stdout_for(render), _use_color(color, sys.stdout)))
 
 
 def _use_color(color: ColorMode, stream) -> bool:
@@ -182,6 +182,77 @@ class _Utf8Stream:
         return self._stream.isatty()
 
 
+def _to_stdout(write) -> None:
+    """Run ``write`` (which writes to stdout) and flush; a reader that went away (``| head``) or a
+    full disk ends the command with one line on stderr and exit 2, not a traceback."""
+    try:
+        write()
+        sys.stdout.flush()
+    except OSError as exc:
+        # Whatever is still buffered cannot be written either: point stdout at /dev/null so that
+        # the interpreter's own flush at exit does not fail a second time.
+        import os
+
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        _fail(f"cannot write the report to stdout: {exc.strerror or exc}")
+
+
+def _read_stdin() -> str:
+    """``--manifests -``: stdin as UTF-8 text (a leading byte order mark is dropped later)."""
+    try:
+        return sys.stdin.buffer.read().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"<stdin> (--manifests -): not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise UsageError(f"<stdin> (--manifests -): cannot read: {exc.strerror or exc}") from None
+
+
+def _check_live_options(snapshot: Optional[Path], manifests: List[str], kubeconfig: Optional[str], context: Optional[str], nodes: List[Path]) -> None:
+    """Options of a live scan are an error with --snapshot/--manifests (they would be ignored),
+    and each --nodes must be a node snapshot: found before a long collection starts."""
+    if snapshot is not None or manifests:
+        given = [name for name, value in (("--kubeconfig", kubeconfig), ("--context", context), ("--nodes", nodes)) if value]
+        if given:
+            scanned = "--snapshot" if snapshot is not None else "--manifests"
+            raise UsageError(f"{', '.join(given)} select(s) the live cluster to scan and cannot be combined with {scanned}")
+        return
+    _check_node_snapshots(nodes)
+
+
+def _check_node_snapshots(nodes: List[Path]) -> None:
+    for path in nodes:
+        problem = _node_snapshot_problem(Path(path))
+        if problem:
+            raise UsageError(f"{path}: {problem} (--nodes takes the output of `kupgrade-lint collect node`)")
+
+
+def _node_snapshot_problem(path: Path) -> Optional[str]:
+    """Why ``path`` is not a node snapshot (a directory or .tar.gz holding nodes/<name>/), or None."""
+    if path.is_dir():
+        nodes = path / "nodes"
+        if nodes.is_dir() and any(p.is_dir() for p in nodes.iterdir()):
+            return None
+        return "not a node snapshot: no nodes/<node name>/ directory in it"
+    if not path.exists():
+        return "no such node snapshot directory or archive"
+    if not path.name.endswith((".tar.gz", ".tgz")):
+        return "not a node snapshot: a node snapshot is a directory or a .tar.gz of one"
+    import tarfile
+
+    try:
+        with tarfile.open(path, "r:gz") as archive:
+            for member in archive:  # streamed: stops at the first node file
+                parts = member.name.lstrip("./").split("/")
+                if len(parts) >= 3 and parts[0] == "nodes" and parts[1]:
+                    return None
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        return f"not a readable .tar.gz ({exc})"
+    return "not a node snapshot: no nodes/<node name>/ in the archive"
+
+
 @app.command()
 def scan(
     target: str = typer.Option(..., "--target", "-t", help="Version to upgrade to: a minor (1.21) or a patch (v1.21.14)."),
@@ -239,11 +310,13 @@ def scan(
         newest = catalog.known_minors()[-1]
         if request.target.minor_key > minor_key(newest):
             raise UsageError(f"unknown Kubernetes release {request.target.minor_string}: the newest release the catalog knows is {newest}")
+        _check_live_options(snapshot, manifests, kubeconfig, context, node_snapshots)
+        stdin_text = _read_stdin() if "-" in manifests else None
         if snapshot is None and not manifests:
             live_dir = tempfile.TemporaryDirectory(prefix="kupgrade-live-")
             snapshot = Path(live_dir.name)
             _collect_cluster_into(snapshot, kubeconfig, context, node_snapshots, catalog)
-        inputs = load_inputs(snapshot, manifests, audit_logs=audit_logs)
+        inputs = load_inputs(snapshot, manifests, stdin_text=stdin_text, audit_logs=audit_logs)
         prepared = prepare(inputs, catalog, request)
         if check_registry:
             _ask_registries(prepared, registry_config, registry_ca_file, insecure_registry)
@@ -361,6 +434,7 @@ def collect(
         _fail("collect needs --output DIR or --output FILE.tar.gz")
     try:
         catalog = load_catalog(catalog_files)
+        _check_node_snapshots(node_snapshots)
     except KupgradeError as exc:
         _fail(str(exc))
     _into(output, lambda directory: _collect_cluster_into(directory, kubeconfig, context, node_snapshots, catalog, concurrency, timeout))
@@ -458,7 +532,7 @@ def rules_command(
         text = render_catalog(catalog, [k.value for k in kind], minor, output.value)
     except KupgradeError as exc:
         _fail(str(exc))
-    sys.stdout.write(text)
+    _emit(text)
 
 
 class ImagesFormat(str, Enum):
@@ -504,7 +578,7 @@ def images_command(
         text = render_images(required_images(ctx), tool.value if mirror_script else output.value, source=source)
     except KupgradeError as exc:
         _fail(str(exc))
-    sys.stdout.write(text)
+    _emit(text)
 
 
 class ReviewFormat(str, Enum):
@@ -566,18 +640,8 @@ def schema_report_command() -> None:
 
 
 def _emit(text: str) -> None:
-    """Write a finished text to stdout; a closed pipe or a full disk ends quietly with the usual codes."""
-    try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        # The reader went away (| head): nothing more can be said there.
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise typer.Exit(int(ExitCode.CLEAN))
-    except OSError as exc:
-        _fail(f"cannot write to stdout: {exc.strerror or exc}")
+    """Write a finished text to stdout, with the same handling of a closed pipe or a full disk as the report."""
+    _to_stdout(lambda: sys.stdout.write(text))
 
 
 @app.command("version")

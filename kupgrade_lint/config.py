@@ -8,9 +8,9 @@ from importlib import resources
 from pathlib import Path
 
 import jsonschema
-import yaml
 
 from kupgrade_lint.errors import InputError
+from kupgrade_lint.parsers.yaml_documents import YamlError, load_data
 
 DEFAULT_NAME = ".kupgrade-lint.yaml"
 
@@ -52,13 +52,16 @@ def load_config(path: Path | None) -> Config:
         if not default.is_file():
             return Config()
         path = default
+    # Read with the loader's limits (aliases, depth, size): the file in the working directory is
+    # read automatically, so it may come from whoever wrote the repository being checked.
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        data = load_data(Path(path).read_bytes().decode("utf-8")) or {}
     except OSError as exc:
         raise InputError(f"{path}: cannot read the config file: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"{path}{':' + str(mark.line + 1) if mark else ''}: the config file is not valid YAML") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: the config file is not UTF-8 text") from None
+    except YamlError as exc:
+        raise InputError(f"{path}{':' + str(exc.line) if exc.line else ''}: the config file: {exc.message}") from None
     errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         where = "/".join(str(p) for p in errors[0].absolute_path) or "(top level)"

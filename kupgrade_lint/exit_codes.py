@@ -10,7 +10,8 @@ class ExitCode(IntEnum):
 
     0 CLEAN: nothing at or above ``--fail-on`` was found.
     1 FINDINGS: at least one unsuppressed finding at or above ``--fail-on``.
-    2 USAGE_OR_INPUT_ERROR: bad command line, unusable input or catalog.
+    2 USAGE_OR_INPUT_ERROR: bad command line, unusable input, config or catalog, or the report
+      could not be written (a closed pipe, a full disk).
     3 INTERNAL_ERROR: a bug in kupgrade-lint; please report it.
     4 NOT_CHECKED: with ``--strict``, part of the input was not checked (an unsuppressed
       ``collection`` finding) and nothing at or above ``--fail-on`` was found; findings (1)

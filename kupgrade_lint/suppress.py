@@ -34,8 +34,8 @@ def read_baseline(path: Path) -> frozenset[str]:
             raise ValueError("expected {\"version\": 1, \"fingerprints\": [...]}")
     except OSError as exc:
         raise InputError(f"{path}: cannot read the baseline: {exc.strerror}") from None
-    except (ValueError, AttributeError) as exc:
-        raise InputError(f"{path}: not a kupgrade-lint baseline: {exc}") from None
+    except (ValueError, AttributeError, RecursionError) as exc:  # not JSON, not UTF-8, nested too deep
+        raise InputError(f"{path}: not a kupgrade-lint baseline: {str(exc)[:200]}") from None
     return frozenset(str(f) for f in data["fingerprints"])
 
 

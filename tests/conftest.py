@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis.configuration import set_hypothesis_home_dir
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests keep no examples (database=None in their settings); hypothesis's other caches go
+# to a temporary directory, not into the working tree.
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "kupgrade-lint-hypothesis")
 SEED = ROOT / "fixtures" / "seed-cluster"
 
 

@@ -65,7 +65,7 @@ def _base():
     logs = [ReadLog() for _ in snapshot.objects]
     recorded = _copy(snapshot, [KubeObject(record(o.data, log), o.source, o.document, o.prefix) for o, log in zip(snapshot.objects, logs)])
     embedded: dict[str, ReadLog] = {}
-    real = component_config.load_documents
+    real = component_config.read_documents
 
     def recording_load(text, *args):
         docs = real(text, *args)
@@ -73,11 +73,11 @@ def _base():
             doc.data = record(doc.data, embedded.setdefault(text, ReadLog()))
         return docs
 
-    component_config.load_documents = recording_load
+    component_config.read_documents = recording_load
     try:
         assert scan(recorded, catalog, REQUEST).findings == clean.findings
     finally:
-        component_config.load_documents = real
+        component_config.read_documents = real
     fields: dict[tuple, Field] = {}
     for index, (obj, log) in enumerate(zip(snapshot.objects, logs)):
         for path in log.paths:

@@ -58,3 +58,17 @@ def test_python_dash_m_with_parallel_parsing(seed_copy: Path):
     assert proc.returncode == 1, proc.stderr
     assert proc.stdout.count('"format_version"') == 1  # one report: no child ran the command again
     assert proc.stderr == ""
+
+
+def test_thousands_of_flags_in_one_variable_share_one_list_of_names(seed_copy: Path):
+    """Each flag of a variable names all the variable's flags; one shared tuple keeps that linear."""
+    from kupgrade_lint.component_config import ComponentConfig
+
+    env = seed_copy / "nodes" / "master-1" / "etc" / "kubernetes" / "kubelet.env"
+    env.write_text(env.read_text() + 'MANY="' + " ".join(f"--f{i}" for i in range(14_000)) + '"\n')
+    unit = seed_copy / "nodes" / "master-1" / "etc" / "systemd" / "system" / "kubelet.service"
+    unit.write_text(unit.read_text().replace("ExecStart=/usr/local/bin/kubelet", "ExecStart=/usr/local/bin/kubelet $MANY", 1))
+    config = ComponentConfig(load_inputs(seed_copy, []))
+    many = [f for f in config.flags if f.via_variable == "MANY"]
+    assert len(many) == 14_000
+    assert len({id(f.variable_flags) for f in many}) == 1 and len(many[0].variable_flags) == 14_000

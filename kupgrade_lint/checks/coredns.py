@@ -26,7 +26,8 @@ def coredns_ready_plugin(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
     try:
         blocks = parse_corefile(corefile)
     except CorefileError as exc:
-        yield Candidate(None, f"ConfigMap kube-system/coredns: Corefile cannot be parsed: {exc}", obj.location("data", "Corefile"))
+        where = obj.location(line=obj.content_line(("data", "Corefile"), exc.line), field_path="data.Corefile")
+        yield Candidate(None, f"ConfigMap kube-system/coredns: Corefile cannot be parsed: {exc.message}", where)
         return
     for block in blocks:
         if not any(k.split(":")[0] in (".", "") for k in block.keys):

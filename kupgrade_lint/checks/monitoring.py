@@ -7,11 +7,10 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-import yaml
-
 from kupgrade_lint.catalog import RemovedMetric, Rule
 from kupgrade_lint.checks import Candidate, CheckContext, check
 from kupgrade_lint.parsers.promql import analyse
+from kupgrade_lint.parsers.yaml_documents import read_documents
 from kupgrade_lint.snapshot.model import KubeObject
 
 
@@ -125,11 +124,11 @@ def _queries(ctx: CheckContext) -> Iterator[tuple[KubeObject, tuple, str, int | 
         for key, value in sorted((obj.data.get("data") or {}).items()):
             if not isinstance(value, str) or not any(k in value for k in ('"expr"', "expr:", "metricsQuery", "seriesQuery")):
                 continue
-            parsed: Any
-            try:
-                parsed = json.loads(value) if value.lstrip().startswith("{") else yaml.safe_load(value)
-            except (ValueError, yaml.YAMLError):
+            # The objects' reader, with its limits: an alias bomb in a ConfigMap must not be expanded here.
+            docs = read_documents(value)
+            if len(docs) != 1:
                 continue
+            parsed: Any = docs[0].data
             for expr in _walk_exprs(parsed):
                 yield obj, ("data", key), expr, _line_of(value, expr)
 
@@ -338,13 +337,14 @@ def _name_relabelings(ctx: CheckContext) -> Iterator[tuple[KubeObject, tuple, di
                     path = ("spec", "remoteWrite", i, "writeRelabelConfigs", j)
                     yield prometheus, path, relabel, prometheus.location(*path, field_path=f"spec.remoteWrite[{i}].writeRelabelConfigs[{j}]")
     for obj, path, text in _scrape_configs(ctx):
-        try:
-            config = yaml.safe_load(text)
-        except yaml.YAMLError:
-            continue
-        for relabel in _walk_relabel_configs(config):
-            needle = str(relabel.get("regex", "")) or "__name__"
-            yield obj, path, relabel, _where(obj, path, text, needle)
+        # The objects' reader, with its limits (an alias bomb is not expanded here).
+        docs = read_documents(text)
+        for problem in docs.problems:
+            yield obj, path, None, f"{problem}"
+        for doc in docs:
+            for relabel in _walk_relabel_configs(doc.data):
+                needle = str(relabel.get("regex", "")) or "__name__"
+                yield obj, path, relabel, _where(obj, path, text, needle)
 
 
 def _walk_relabel_configs(node: Any) -> Iterator[dict]:
@@ -364,7 +364,11 @@ def removed_metric_relabelings(ctx: CheckContext, rule: Rule) -> Iterable[Candid
     """Relabel rules whose regex on ``__name__`` selects a metric a hop's release stops exporting (drop rules excepted)."""
     index = _removed_metrics(ctx)
     series = _removed_series(index)
-    for obj, _path, relabel, location in _name_relabelings(ctx):
+    for obj, path, relabel, location in _name_relabelings(ctx):
+        if relabel is None:
+            # The scrape configuration could not be read: say so instead of passing it as clean.
+            yield Candidate(None, f"{obj.kind} {obj.namespace}/{obj.name} {'.'.join(map(str, path))}: {location}; its relabel rules were not checked", obj.location(*path))
+            continue
         sources = relabel.get("sourceLabels", relabel.get("source_labels"))
         action = str(relabel.get("action", "replace")).lower()
         if sources != ["__name__"] or action == "drop" or "regex" not in relabel:

@@ -55,7 +55,7 @@ def _evidence(obj: KubeObject) -> Iterator[tuple[str, str, str, tuple]]:
         try:
             applied = json.loads(raw)
             version = applied.get("apiVersion") if isinstance(applied, dict) else None
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep
             version = None
         if version:
             seen.add(version)

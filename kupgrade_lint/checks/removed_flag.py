@@ -15,6 +15,7 @@ from kupgrade_lint.versions import minor_key
 def removed_flag(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
     """Every place a removed flag (or a value no longer allowed) is set, including ``$VAR`` references."""
     reported_references: set[tuple] = set()
+    all_removed: dict[tuple, bool] = {}  # per reference, decided once (a variable may carry thousands of flags)
     for setting in ctx.config.flags:
         entry = ctx.catalog.flags.get((setting.component, setting.name))
         if entry is None or setting.kubeadm_default:
@@ -39,9 +40,9 @@ def removed_flag(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
         yield Candidate(breaks_in, message, setting.location, remediation=remediation, references=entry.sources)
         # A variable that only carries removed flags goes too: report its reference in the unit.
         reference = (setting.via, setting.via_variable)
-        if setting.via is not None and setting.variable_flags and reference not in reported_references and all(
-            ctx.catalog.flags.get((setting.component, f)) is not None for f in setting.variable_flags
-        ):
+        if setting.via is not None and setting.variable_flags and reference not in all_removed:
+            all_removed[reference] = all(ctx.catalog.flags.get((setting.component, f)) is not None for f in setting.variable_flags)
+        if setting.via is not None and setting.variable_flags and reference not in reported_references and all_removed[reference]:
             reported_references.add(reference)
             flags = ", ".join(f"--{f}" for f in setting.variable_flags)
             # The reference can go once the last of its flags is gone.

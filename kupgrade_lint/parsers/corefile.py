@@ -37,11 +37,19 @@ class ServerBlock:
 
 
 class CorefileError(ValueError):
-    """Unbalanced braces or a block without keys."""
+    """Unbalanced braces or a block without keys; ``line`` is the Corefile's line."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}")
+        self.line = line
+        self.message = message
 
 
 def _tokens(text: str):
-    for lineno, raw in enumerate(text.splitlines(), start=1):
+    # Only LF ends a line (as for CoreDNS and for the YAML the Corefile is embedded in);
+    # str.splitlines would also split on form feeds, U+2028 and the like, and shift every line.
+    for lineno, raw in enumerate(text.split("\n"), start=1):
+        raw = raw.rstrip("\r")
         line = raw.split("#", 1)[0]
         buf = ""
         for ch in line:
@@ -58,8 +66,14 @@ def _tokens(text: str):
 
 
 def parse_corefile(text: str) -> list[ServerBlock]:
-    """Parse the server blocks, their plugins and each plugin block's options; deeper blocks are skipped."""
+    """Parse the server blocks, their plugins and each plugin block's options; deeper blocks are skipped.
+
+    A leading byte order mark is ignored; CRLF is read as LF.
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
     blocks: list[ServerBlock] = []
+    opened: list[int] = []  # the line of each open brace
     keys: list[str] = []
     key_line = 0
     depth = 0
@@ -71,11 +85,12 @@ def parse_corefile(text: str) -> list[ServerBlock]:
         if depth == 0:
             if token == "{":
                 if not keys:
-                    raise CorefileError(f"line {line}: block without server keys")
+                    raise CorefileError(line, "block without server keys")
+                opened.append(line)
                 depth = 1
                 plugins, current = [], []
             elif token == "}":
-                raise CorefileError(f"line {line}: unexpected }}")
+                raise CorefileError(line, "unexpected }")
             elif token != "\n":
                 if not keys:
                     key_line = line
@@ -86,8 +101,10 @@ def parse_corefile(text: str) -> list[ServerBlock]:
                     plugins.append(Plugin(current[0][0], tuple(t for t, _ in current[1:]), current[0][1]))
                     current = []
                 if token == "{":
+                    opened.append(line)
                     depth += 1
                 elif token == "}":
+                    opened.pop()
                     blocks.append(ServerBlock(tuple(keys), tuple(plugins), key_line))
                     keys, depth = [], 0
             else:
@@ -98,8 +115,10 @@ def parse_corefile(text: str) -> list[ServerBlock]:
                     options.append(Option(option[0][0], tuple(t for t, _ in option[1:]), option[0][1]))
                     option = []
                 if token == "{":
+                    opened.append(line)
                     depth += 1
                 elif token == "}":
+                    opened.pop()
                     if plugins:
                         plugins[-1] = replace(plugins[-1], options=tuple(options))
                     options = []
@@ -108,9 +127,15 @@ def parse_corefile(text: str) -> list[ServerBlock]:
                 option.append((token, line))
         else:
             if token == "{":
+                opened.append(line)
                 depth += 1
             elif token == "}":
+                opened.pop()
                 depth -= 1
     if depth:
-        raise CorefileError("unbalanced braces: a block is not closed")
+        raise CorefileError(opened[-1], "unbalanced braces: the block opened here is not closed")
+    if keys:
+        # Caddy's format lets a single server block go without braces; its plugins would be read
+        # as keys here, so say so rather than guess.
+        raise CorefileError(key_line, f"a server block without braces ({' '.join(keys)[:60]}); not read")
     return blocks

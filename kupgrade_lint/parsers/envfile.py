@@ -3,17 +3,30 @@
 Follows what systemd's ``EnvironmentFile=`` accepts (https://www.freedesktop.org/software/systemd/man/systemd.exec.html#EnvironmentFile=):
 ``KEY=VALUE`` lines, ``#``/``;`` comments, single and double quotes, backslash escapes and
 backslash-newline continuations; ``$VAR``/``${VAR}`` of variables defined earlier in the file
-are expanded as a shell that sources the file would.
+are expanded as a shell that sources the file would. CRLF line breaks and a leading byte order
+mark are read as LF and nothing.
+
+A bad line does not cost the file: systemd.exec(5) says of EnvironmentFile= that "empty lines,
+lines without an "=" separator, or lines starting with ; or # will be ignored", and systemd skips
+an assignment whose name is not valid with a warning and goes on; so a bad line is reported
+(``EnvFile.problems``) and the other lines are read.
+
+Values are bounded as execve(2) bounds them: one environment string is at most MAX_ARG_STRLEN
+(32 pages, 128 KiB on Linux), so a longer value (``$A$A`` doubling line after line) cannot reach
+the kubelet anyway and is reported instead of being built; the file itself is at most 1 MiB.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from kupgrade_lint.parsers.words import TracedText
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+MAX_FILE_CHARS = 1024 * 1024
+MAX_VALUE_CHARS = 128 * 1024
 
 
 @dataclass(frozen=True)
@@ -26,16 +39,44 @@ class EnvVar:
 
 
 class EnvFileError(ValueError):
-    """A line that is not an assignment, or an unterminated quote."""
+    """A line that is not an assignment, an unterminated quote, or a value over the limit."""
 
     def __init__(self, line: int, message: str) -> None:
         super().__init__(f"line {line}: {message}")
         self.line = line
+        self.message = message
+
+
+@dataclass(frozen=True)
+class EnvFile:
+    """The assignments of a file in order, and each line that could not be read."""
+
+    variables: list[EnvVar] = field(default_factory=list)
+    problems: list[EnvFileError] = field(default_factory=list)
 
 
 def parse_env_file(text: str, file: str) -> list[EnvVar]:
-    """Parse an env file into its assignments, in order; later ones win when looked up by name."""
-    result: list[EnvVar] = []
+    """All or nothing: the assignments of the file, or ``EnvFileError`` for its first bad line.
+
+    Use ``read_env_file`` to read what systemd reads (every good line) and report the bad ones.
+    """
+    env = read_env_file(text, file)
+    if env.problems:
+        raise env.problems[0]
+    return env.variables
+
+
+def read_env_file(text: str, file: str) -> EnvFile:
+    """Parse an env file into its assignments, in order (later ones win when looked up by name),
+    and the lines that are not assignments; never raises for bad input."""
+    result = EnvFile()
+    if len(text) > MAX_FILE_CHARS:
+        result.problems.append(EnvFileError(1, f"{len(text):,} characters, more than the {MAX_FILE_CHARS:,} read from an env file; not checked"))
+        return result
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
     known: dict[str, TracedText] = {}
     i, line, n = 0, 1, len(text)
     while i < n:
@@ -61,13 +102,21 @@ def parse_env_file(text: str, file: str) -> list[EnvVar]:
         if not match or match.end() >= n or text[match.end()] != "=":
             end = text.find("\n", i)
             bad = text[i : end if end != -1 else n].strip()
-            raise EnvFileError(start_line, f"not a KEY=VALUE assignment: {bad[:60]!r}")
+            result.problems.append(EnvFileError(start_line, f"not a KEY=VALUE assignment, skipped as systemd skips it: {bad[:60]!r}"))
+            i = end if end != -1 else n
+            continue
         name = match.group(0)
         i = match.end() + 1
         chars: list[str] = []
         lines: list[int] = []
         quote: str | None = None
+        overflow = False
         while i < n:
+            if len(chars) > MAX_VALUE_CHARS:
+                # Keep reading the syntax (quotes, continuations) to find where the value ends,
+                # without building it.
+                overflow = True
+                del chars[:], lines[:]
             ch = text[i]
             if quote is None:
                 if ch == "\n":
@@ -130,15 +179,20 @@ def parse_env_file(text: str, file: str) -> list[EnvVar]:
                     line += 1
                 i += 1
         if quote is not None:
-            raise EnvFileError(start_line, f"unterminated {quote} quote in the value of {name}")
-        if quote is None:
-            # Unquoted trailing blanks are not part of the value.
-            while chars and chars[-1] in " \t\r":
-                chars.pop()
-                lines.pop()
+            # The quoted value runs to the end of the file, so no line after it is an assignment.
+            result.problems.append(EnvFileError(start_line, f"unterminated {quote} quote in the value of {name}; the lines after it are part of that value"))
+            break
+        if overflow or len(chars) > MAX_VALUE_CHARS:
+            result.problems.append(EnvFileError(start_line, f"the value of {name} expands to more than {MAX_VALUE_CHARS:,} characters (the most execve passes in one variable); not checked"))
+            known.pop(name, None)
+            continue
+        # Unquoted trailing blanks are not part of the value.
+        while chars and chars[-1] in " \t\r":
+            chars.pop()
+            lines.pop()
         value = TracedText("".join(chars), tuple(lines), file)
         known[name] = value
-        result.append(EnvVar(name, value, start_line))
+        result.variables.append(EnvVar(name, value, start_line))
     return result
 
 

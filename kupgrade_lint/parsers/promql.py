@@ -35,6 +35,13 @@ def analyse(expr: str) -> PromqlUse:
     labels: set[str] = set()
     metrics: set[str] = set()
     name_regexes: set[str] = set()
+    closing: dict[int, int] = {}  # index of each "(" -> index of its ")"
+    opened: list[int] = []
+    for index, token in enumerate(tokens):
+        if token == ("op", "("):
+            opened.append(index)
+        elif token == ("op", ")") and opened:
+            closing[opened.pop()] = index
     i = 0
     depth_brace = 0
     while i < len(tokens):
@@ -62,19 +69,18 @@ def analyse(expr: str) -> PromqlUse:
                 j += 1
             i = j
         elif kind == "ident" and text in ("label_replace", "label_join") and nxt == ("op", "("):
-            # label_replace(v, dst, replacement, src, regex); label_join(v, dst, sep, src...)
-            depth, j, arg, args = 0, i + 1, 0, {}
-            while j < len(tokens):
+            # label_replace(v, dst, replacement, src, regex); label_join(v, dst, sep, src...).
+            # Only the call's own arguments are read; a nested call is jumped over (its own
+            # turn reads it), so nested calls cost one pass, not one per level.
+            j, arg, args = i + 2, 0, {}
+            end = closing.get(i + 1, len(tokens))
+            while j < end:
                 t = tokens[j]
                 if t == ("op", "("):
-                    depth += 1
-                elif t == ("op", ")"):
-                    depth -= 1
-                    if depth == 0:
-                        break
-                elif t == ("op", ",") and depth == 1:
+                    j = closing.get(j, end)
+                elif t == ("op", ","):
                     arg += 1
-                elif t[0] == "string" and depth == 1:
+                elif t[0] == "string":
                     args.setdefault(arg, t[1][1:-1])
                 j += 1
             label_args = (1, 3) if text == "label_replace" else tuple(a for a in args if a == 1 or a >= 3)

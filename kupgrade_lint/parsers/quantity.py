@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 
 _SUFFIX = {
     "": Decimal(1), "m": Decimal("0.001"), "u": Decimal("1e-6"), "n": Decimal("1e-9"),
@@ -19,7 +19,6 @@ def parse_quantity(value: object) -> Decimal | None:
     if not match:
         return None
     try:
-        number = Decimal(match.group(1))
-    except InvalidOperation:
+        return Decimal(match.group(1)) * _SUFFIX[match.group(2) or ""]
+    except DecimalException:  # not a number ("1.2.3"), or beyond Decimal's exponent range ("1e9999999")
         return None
-    return number * _SUFFIX[match.group(2) or ""]

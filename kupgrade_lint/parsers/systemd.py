@@ -4,7 +4,12 @@ Syntax per systemd.syntax(7) (https://www.freedesktop.org/software/systemd/man/s
 ``[Section]`` headers, ``Key=value``, ``#``/``;`` comments, a trailing backslash continues the
 line. Drop-ins (``<unit>.d/*.conf``) are applied in file-name order after the unit; an empty
 ``ExecStart=`` resets the list. ``$VAR`` in ExecStart expands to several words split on
-whitespace, ``${VAR}`` to one word (systemd.service(5), "Command lines").
+whitespace, ``${VAR}`` to one word (systemd.service(5), "Command lines"). CRLF line breaks and
+a leading byte order mark are read as LF and nothing.
+
+Bounded like the kernel bounds what it executes: a unit file is read up to 1 MiB, and a command
+line that expands to more than 2 MiB (ARG_MAX with the default 8 MiB stack, execve(2)) is an
+error instead of being built.
 """
 
 from __future__ import annotations
@@ -13,6 +18,19 @@ import shlex
 from dataclasses import dataclass, field
 
 from kupgrade_lint.parsers.words import Origin, TracedText, Word
+
+
+MAX_UNIT_CHARS = 1024 * 1024
+MAX_COMMAND_CHARS = 2 * 1024 * 1024
+
+
+class UnitError(ValueError):
+    """A unit file or command line over its limit; the message names the line."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(f"line {line}: {message}")
+        self.line = line
+        self.message = message
 
 
 @dataclass(frozen=True)
@@ -26,7 +44,11 @@ class Directive:
 
 
 def parse_unit(text: str, file: str) -> list[Directive]:
-    """Parse a unit or drop-in into its directives, in order."""
+    """Parse a unit or drop-in into its directives, in order; ``UnitError`` when it is too large."""
+    if len(text) > MAX_UNIT_CHARS:
+        raise UnitError(1, f"{len(text):,} characters, more than the {MAX_UNIT_CHARS:,} read from a unit file; not checked")
+    if text.startswith("\ufeff"):
+        text = text[1:]
     directives: list[Directive] = []
     section = ""
     physical = text.split("\n")
@@ -114,19 +136,34 @@ def parse_environment_directive(d: Directive) -> list[tuple[str, TracedText]]:
         tokens = list(lexer)
     except ValueError:
         tokens = text.split()
+    searched = 0
     for token in tokens:
         name, eq, value = token.partition("=")
         if not eq:
             continue
-        pos = text.find(value) if value else 0
+        # Search on from the previous value: one pass over the line, however many assignments.
+        found = text.find(value, searched) if value else -1
+        pos = found if found != -1 else 0
+        searched = found + len(value) if found != -1 else searched
         out.append((name, TracedText(value, tuple(d.value.line_at(pos) for _ in value), d.value.file)))
     return out
 
 
 def expand_exec_start(exec_start: Directive, env: dict[str, TracedText]) -> list[Word]:
-    """The argv of ExecStart after systemd's variable expansion, each word with its origin."""
+    """The argv of ExecStart after systemd's variable expansion, each word with its origin.
+
+    ``UnitError`` when the expansion exceeds MAX_COMMAND_CHARS (checked before each variable
+    is expanded, so the limit is never built).
+    """
     text = exec_start.value
     words: list[Word] = []
+    budget = [MAX_COMMAND_CHARS - len(text.text)]
+
+    def spend(value: TracedText, name: str) -> None:
+        budget[0] -= len(value.text)
+        if budget[0] < 0:
+            raise UnitError(exec_start.line, f"ExecStart expands to more than {MAX_COMMAND_CHARS:,} characters (at ${name}), more than execve accepts")
+
     i, n = 0, len(text.text)
     s = text.text
     while i < n:
@@ -145,6 +182,7 @@ def expand_exec_start(exec_start: Directive, env: dict[str, TracedText]) -> list
                 name = s[i + 1 : j]
                 value = env.get(name)
                 if value is not None:
+                    spend(value, name)
                     for w in value.split():
                         words.append(Word(w.text, w.origin, via=origin, via_variable=name))
                 i = j
@@ -177,6 +215,7 @@ def expand_exec_start(exec_start: Directive, env: dict[str, TracedText]) -> list
                     name = s[i + 2 : end]
                     value = env.get(name)
                     if value is not None:
+                        spend(value, name)
                         buf.append(value.text)
                         if value.text and via is None:
                             via = (Origin(value.file, value.line_at(0)), name)

@@ -27,6 +27,11 @@ class ApiUse:
     count: int = 1
 
 
+def _lines(text: str) -> list[str]:
+    """Lines as an editor counts them: LF (or CRLF) only, not the other breaks str.splitlines knows."""
+    return [line.rstrip("\r") for line in text.split("\n")]
+
+
 def _api_version(group: str, version: str) -> str:
     return f"{group}/{version}" if group else version
 
@@ -34,7 +39,7 @@ def _api_version(group: str, version: str) -> str:
 def parse_deprecated_api_metric(text: str) -> list[ApiUse]:
     """Every ``apiserver_requested_deprecated_apis`` sample (value 1 means requested)."""
     uses = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(_lines(text), 1):
         match = _METRIC_RE.match(line.strip())
         if not match:
             continue
@@ -56,22 +61,26 @@ def parse_audit_log(text: str) -> tuple[list[ApiUse], list[int]]:
     """
     seen: dict[tuple[str, str], tuple[int, dict[str, int]]] = {}
     bad: list[int] = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(_lines(text), 1):
         if not line.strip():
             continue
+        if number == 1 and line.startswith("\ufeff"):
+            line = line[1:]
         try:
             event = json.loads(line)
             ref = event.get("objectRef") or {}
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):  # not JSON, not an object, nested too deep
             bad.append(number)
             continue
         if not isinstance(ref, dict) or not ref.get("resource") or ref.get("subresource"):
             continue
         if event.get("stage") not in (None, "ResponseComplete"):
             continue
-        key = (_api_version(ref.get("apiGroup", ""), ref.get("apiVersion", "")), ref["resource"])
+        # Fields of the wrong type are read as text rather than trusted to be strings.
+        key = (_api_version(str(ref.get("apiGroup") or ""), str(ref.get("apiVersion") or "")), str(ref["resource"]))
         first, agents = seen.setdefault(key, (number, {}))
-        agent = str(event.get("userAgent") or (event.get("user") or {}).get("username") or "unknown client")
+        user = event.get("user")
+        agent = str(event.get("userAgent") or (user.get("username") if isinstance(user, dict) else None) or "unknown client")
         agents[agent] = agents.get(agent, 0) + 1
     uses = [
         ApiUse(api_version, resource, first, tuple(sorted(agents)), sum(agents.values()))

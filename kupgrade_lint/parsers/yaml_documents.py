@@ -7,6 +7,12 @@ the line where the block's content starts so that lines inside it can be mapped 
 Lines are needed only for the few documents that have findings, so the index of a document is
 built lazily on first use; JSON (what collectors write) is read with the json module, which is
 an order of magnitude faster than a YAML parser on the same text.
+
+Input is untrusted (a pull request, a colleague's snapshot), so reading is bounded: the text
+size, each document's size, its nesting depth and how far its aliases expand are limited
+before anything is built from it, and every limit is an ordinary ``YamlError`` naming the line.
+A broken document of a stream is reported and the other documents are still read
+(``read_documents``). CRLF line breaks and a leading byte order mark are accepted.
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         tag = self._resolved.get(value)
         if tag is None:
             tag = super().resolve(kind, value, implicit)
-            if len(self._resolved) < 200_000:
+            if len(self._resolved) < 200_000 and len(value) < 256:
                 self._resolved[value] = tag
         return tag
 
@@ -62,11 +68,29 @@ Path = tuple  # of str keys and int indexes
 # A line that starts with a document marker ends the document, whatever came before
 # (YAML 1.2 "c-forbidden": even inside a block scalar), so a stream splits on these lines.
 _MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t]|$)", re.M)
+
+# Limits on untrusted input (README "Limits"). A Kubernetes object is at most 1.5 MiB (etcd's
+# default request size limit, https://etcd.io/docs/v3.5/dev-guide/limit/), but a ``kind: List``
+# of a whole cluster (``kubectl get -A -o yaml``, the collector's JSON) is one document of
+# hundreds of MiB; these limits leave room for that and stop what no cluster produces.
+MAX_TEXT_CHARS = 1024 * 1024 * 1024
+MAX_DOCUMENT_CHARS = 256 * 1024 * 1024
+# libyaml stops at 1000 levels and Python's recursion (here and in the checks) at about that;
+# no Kubernetes object (CRD schemas included) comes near 100.
+MAX_DEPTH = 256
+# Aliases may add this many nodes to a document beyond the ones written out: at least
+# ALIAS_NODES_MIN, more for a longer document, never more than ALIAS_NODES_MAX ("billion laughs").
+ALIAS_NODES_MIN = 10_000
+ALIAS_NODES_PER_CHAR = 10
+ALIAS_NODES_MAX = 1_000_000
+# Python refuses to read longer integers (sys.int_info.default_max_str_digits).
+MAX_INT_DIGITS = 4300
+_LONG_INT = re.compile(r"[0-9]{%d,}" % (MAX_INT_DIGITS + 1))
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|[^\s{}\[\]:,"]+')
 
 
 class YamlError(ValueError):
-    """The text is not valid YAML/JSON; the message names the line."""
+    """The text (or one document of it) is not valid YAML/JSON or exceeds a limit; the message names the line."""
 
     def __init__(self, line: int | None, message: str) -> None:
         super().__init__(f"line {line}: {message}" if line else message)
@@ -110,7 +134,7 @@ class Document:
     @property
     def _text(self) -> str:
         if not isinstance(self._source, str):
-            self._source = self._source()  # read again once, kept while its lines are looked up
+            self._source = normalize(self._source())  # read again once, kept while its lines are looked up
         return self._source
 
     def _built(self) -> tuple[dict, dict]:
@@ -235,23 +259,99 @@ _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
 
-def _construct(loader: _Loader, node: yaml.Node) -> Any:
-    """Build the data of a composed document: strings, maps and lists directly (most of an
-    object), everything else (ints, bools, nulls, merge keys, other tags) by the safe constructor."""
+def _construct(loader: _Loader, node: yaml.Node, offset: int, notes: list["YamlError"], depth: int = 1) -> Any:
+    """Build the data of a composed (and measured) document: strings, maps and lists directly
+    (most of an object), everything else (ints, bools, nulls, merge keys, other tags) by the
+    safe constructor. A key written twice keeps its last value, as PyYAML and Go's YAML/JSON
+    readers do, and is noted in ``notes``."""
+    if depth > MAX_DEPTH:
+        raise YamlError(node.start_mark.line + 1 + offset, f"nested more than {MAX_DEPTH} levels deep; document not checked")
     if isinstance(node, yaml.ScalarNode):
         if node.tag == _STR:
             return node.value
-        return loader.construct_object(node, deep=True)
+        return _construct_other(loader, node, offset, depth)
     if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
         result = {}
         for key_node, value_node in node.value:
             if key_node.tag != _STR:
-                return loader.construct_object(node, deep=True)  # merge keys, non-string keys
-            result[key_node.value] = _construct(loader, value_node)
+                return _construct_other(loader, node, offset, depth)  # merge keys, non-string keys
+            key = key_node.value
+            if key in result:
+                notes.append(YamlError(key_node.start_mark.line + 1 + offset, f"key {key[:60]!r} is given twice in one mapping; the last value is the one checked"))
+            result[key] = _construct(loader, value_node, offset, notes, depth + 1)
         return result
     if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
-        return [_construct(loader, item) for item in node.value]
-    return loader.construct_object(node, deep=True)
+        return [_construct(loader, item, offset, notes, depth + 1) for item in node.value]
+    return _construct_other(loader, node, offset, depth)
+
+
+def _construct_other(loader: _Loader, node: yaml.Node, offset: int, depth: int) -> Any:
+    if isinstance(node, yaml.ScalarNode) and len(node.value) > MAX_INT_DIGITS and _LONG_INT.search(node.value):
+        # int() refuses such a number with a ValueError (sys.set_int_max_str_digits).
+        raise YamlError(node.start_mark.line + 1 + offset, f"a number of {len(node.value)} digits (more than {MAX_INT_DIGITS}); document not checked")
+    try:
+        value = loader.construct_object(node, deep=True)
+    except ValueError as exc:  # a number too long for Python, met inside a merge or a tagged node
+        raise YamlError(node.start_mark.line + 1 + offset, f"cannot read a value: {str(exc)[:100]}; document not checked") from None
+    # Kubernetes objects are JSON: YAML's other types (!!binary, !!set, !!omap, an explicit
+    # !!timestamp) have no JSON meaning here and would surprise every check.
+    pending = [(value, depth)]
+    while pending:
+        item, level = pending.pop()
+        if level > MAX_DEPTH:
+            raise YamlError(node.start_mark.line + 1 + offset, f"nested more than {MAX_DEPTH} levels deep; document not checked")
+        if isinstance(item, dict):
+            pending.extend((v, level + 1) for v in item.values())
+            pending.extend((k, level + 1) for k in item if not isinstance(k, str))
+        elif isinstance(item, list):
+            pending.extend((v, level + 1) for v in item)
+        elif not isinstance(item, (str, int, float, type(None))):
+            raise YamlError(node.start_mark.line + 1 + offset, f"a {type(item).__name__} value (YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')}) where Kubernetes objects hold only JSON values; document not checked")
+    return value
+
+
+def _measure(root: yaml.Node, chars: int, offset: int) -> None:
+    """Refuse a composed document whose aliases expand too far, that refers to itself or that
+    nests too deep through them, before anything walks it: linear in the nodes written out,
+    whatever the aliases would expand to (each distinct node is measured once)."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        children = _children(node)
+        if not done:
+            if key in size:
+                continue
+            if key in open_nodes:
+                raise YamlError(node.start_mark.line + 1 + offset, "an alias refers to the node that contains it (a recursive structure); document not checked")
+            open_nodes.add(key)
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in size)
+            continue
+        open_nodes.discard(key)
+        size[key] = 1 + sum(size[id(child)] for child in children)
+        depth[key] = 1 + max((depth[id(child)] for child in children), default=0)
+        if depth[key] > MAX_DEPTH:
+            raise YamlError(node.start_mark.line + 1 + offset, f"nested more than {MAX_DEPTH} levels deep; document not checked")
+    budget = min(ALIAS_NODES_MAX, max(ALIAS_NODES_MIN, ALIAS_NODES_PER_CHAR * chars))
+    expanded = size[id(root)] - len(size)
+    if expanded > budget:
+        shown = f"{expanded:,}" if expanded < 10**15 else f"about 10^{len(str(expanded)) - 1}"
+        raise YamlError(
+            root.start_mark.line + 1 + offset,
+            f"aliases would expand the document by {shown} nodes (the limit for {chars:,} characters is {budget:,}); document not checked",
+        )
+
+
+def _children(node: yaml.Node) -> list:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    return []
 
 
 def _index_node(node: yaml.Node, path: tuple, lines: dict, blocks: dict, offset: int) -> None:
@@ -339,6 +439,11 @@ def _yaml_error(exc: yaml.YAMLError, offset: int) -> YamlError:
     mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
+    if isinstance(exc, yaml.constructor.ConstructorError) and "could not determine a constructor for the tag" in problem:
+        # Kubernetes objects use no tags beyond YAML's own (!!str, !!int ...): an unknown one is
+        # not something to guess at.
+        tag = problem.rsplit(" ", 1)[-1]
+        return YamlError(mark.line + 1 + offset if mark else None, f"unknown YAML tag {tag[:60]}; document not checked")
     message = f"{context}, {problem}" if context else problem
     return YamlError(mark.line + 1 + offset if mark else None, f"not valid YAML: {message}")
 
@@ -346,59 +451,162 @@ def _yaml_error(exc: yaml.YAMLError, offset: int) -> YamlError:
 def _chunks(text: str) -> list[tuple[int, str]]:
     """(first line, text) of each document of a YAML stream."""
     starts = [0] + [m.start() for m in _MARKER.finditer(text)]
-    chunks = []
+    chunks: list[tuple[int, str]] = []
     line = 1
     previous = 0
+    directives: tuple[int, str] | None = None  # a "%YAML"/"%TAG" part, kept for the document it precedes
     for i, start in enumerate(starts):
         end = starts[i + 1] if i + 1 < len(starts) else len(text)
         line += text.count("\n", previous, start)  # counted once over the whole text
         previous = start
         chunk = text[start:end]
+        if directives is not None:
+            # Directives need their "---": the document is parsed with them, marker and all.
+            chunks.append((directives[0], directives[1] + chunk))
+            directives = None
+            continue
+        if _only_directives(chunk):
+            directives = (line, chunk)
+            continue
         if chunk.startswith(("---", "...")):
-            # Keep the marker line's content after '---' (e.g. '--- !tag' or '--- value') in place.
-            chunk = " " * 3 + chunk[3:]
+            line_end = chunk.find("\n")
+            rest = chunk[3: line_end if line_end != -1 else len(chunk)]
+            # Keep the marker line's content after '---' (e.g. '--- !tag' or '--- value') in
+            # place; a blank rest (spaces, a tab) is dropped, as libyaml rejects a tab there.
+            chunk = chunk[3 + len(rest):] if not rest.strip() else " " * 3 + chunk[3:]
         chunks.append((line, chunk))
+    if directives is not None:
+        chunks.append(directives)
     return chunks
 
 
-def load_documents(text: str, reread: "Callable[[], str] | None" = None) -> list[Document]:
-    """Parse every document of a YAML stream or a JSON text. Empty documents are dropped.
+def _only_directives(chunk: str) -> bool:
+    """Whether a part of the stream holds only directives (and comments or blank lines)."""
+    if chunk.startswith(("---", "...")) or "%" not in chunk:
+        return False
+    meaningful = [row.strip() for row in chunk.split("\n") if row.strip() and not row.strip().startswith("#")]
+    return bool(meaningful) and all(row.startswith("%") for row in meaningful)
 
-    ``reread`` returns the same text again later: a JSON document then keeps it instead of the
-    text, for the rare line look-up.
+
+def normalize(text: str) -> str:
+    """The text with a leading byte order mark dropped and CRLF/CR line breaks as LF.
+
+    YAML reads all three as one line break (YAML 1.2 section 5.4, "Line Break Characters"), so
+    the data and the line numbers stay the same; only the splitting into documents and the line
+    counting here need LF.
     """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+class Documents(list):
+    """The documents read from a text (a list), and ``problems``: each document that could not
+    be read or exceeded a limit (not in the list), and notes on ones that were read (a key
+    given twice)."""
+
+    def __init__(self, documents: "list[Document]" = (), problems: "list[YamlError]" = ()) -> None:
+        super().__init__(documents)
+        self.problems = list(problems)
+
+    def __reduce__(self):  # travels between processes (snapshot.loader parses YAML in parallel)
+        return (Documents, (list(self), self.problems))
+
+
+def read_documents(text: str, reread: "Callable[[], str] | None" = None) -> Documents:
+    """Parse every document of a YAML stream or a JSON text; never raises for bad input.
+
+    Empty documents are dropped. A document that is broken or exceeds a limit is left out and
+    named in ``problems`` with its line; the others are read. ``reread`` returns the same text
+    again later: a JSON document then keeps it instead of the text, for the rare line look-up.
+    """
+    if len(text) > MAX_TEXT_CHARS:
+        return Documents(problems=[YamlError(1, f"{len(text) // 2**20:,} MiB of text, more than the {MAX_TEXT_CHARS // 2**20:,} MiB read from one file; not checked")])
+    text = normalize(text)
     stripped = text.lstrip()
     if stripped[:1] in ("{", "["):
+        start = text.count("\n", 0, len(text) - len(stripped)) + 1
         try:
             data = json.loads(text)
-        except ValueError:
+        except RecursionError:
+            return Documents(problems=[YamlError(start, "JSON nested too deep to read; not checked")])
+        except json.JSONDecodeError:
             pass  # not JSON after all (YAML flow style): the YAML parser says what is wrong
+        except ValueError as exc:  # valid JSON that Python will not read (a number of 4,300+ digits)
+            long = _LONG_INT.search(text)
+            line = text.count("\n", 0, long.start()) + 1 if long else start
+            what = f"a number of more than {MAX_INT_DIGITS} digits" if long else f"cannot read a value ({str(exc)[:80]})"
+            return Documents(problems=[YamlError(line, f"{what}; not checked")])
         else:
             if data is None:
-                return []
-            start = text.count("\n", 0, len(text) - len(stripped)) + 1
-            return [Document(data, start, reread or text, 1, is_json=True)]
-    docs: list[Document] = []
+                return Documents()
+            return Documents([Document(data, start, reread or text, 1, is_json=True)])
+    docs = Documents()
     for first_line, chunk in _chunks(text):
-        loader = _Loader(chunk)
         try:
-            node = loader.get_single_node()
-            data = _construct(loader, node) if node is not None else None
-        except yaml.YAMLError as exc:
-            raise _yaml_error(exc, first_line - 1) from None
-        finally:
-            loader.dispose()
-        if data is None:
+            doc = _read_chunk(chunk, first_line, docs.problems)
+        except YamlError as exc:
+            docs.problems.append(exc)
             continue
-        content = len(chunk) - len(chunk.lstrip(" \t\r\n"))
-        start = first_line + chunk.count("\n", 0, content)
-        # Comment-only lines before the content are not part of the document's start.
-        while True:
-            line_end = chunk.find("\n", content)
-            head = chunk[content: line_end if line_end != -1 else len(chunk)]
-            if not head.lstrip().startswith("#") or line_end == -1:
-                break
-            content = line_end + 1 + (len(chunk[line_end + 1:]) - len(chunk[line_end + 1:].lstrip(" \t\r\n")))
-            start = first_line + chunk.count("\n", 0, content)
-        docs.append(Document(data, start, chunk, first_line))
+        if doc is not None:
+            docs.append(doc)
     return docs
+
+
+def _read_chunk(chunk: str, first_line: int, notes: list[YamlError]) -> "Document | None":
+    if len(chunk) > MAX_DOCUMENT_CHARS:
+        raise YamlError(first_line, f"a YAML document of {len(chunk) // 2**20:,} MiB, more than {MAX_DOCUMENT_CHARS // 2**20:,} MiB; document not checked")
+    loader = _Loader(chunk)
+    offset = first_line - 1
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if "&" in chunk:  # no anchor, no alias: nothing to expand (and depth is checked while building)
+            _measure(node, len(chunk), offset)
+        data = _construct(loader, node, offset, notes)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc, offset) from None
+    except RecursionError:  # the pure-Python parser (without libyaml), or a deep node under a non-string key
+        raise YamlError(first_line, "nested too deep to read; document not checked") from None
+    finally:
+        loader.dispose()
+    if data is None:
+        return None
+    content = len(chunk) - len(chunk.lstrip(" \t\r\n"))
+    start = first_line + chunk.count("\n", 0, content)
+    # Comment-only lines before the content are not part of the document's start.
+    while True:
+        line_end = chunk.find("\n", content)
+        head = chunk[content: line_end if line_end != -1 else len(chunk)]
+        if not head.lstrip().startswith("#") or line_end == -1:
+            break
+        content = line_end + 1 + (len(chunk[line_end + 1:]) - len(chunk[line_end + 1:].lstrip(" \t\r\n")))
+        start = first_line + chunk.count("\n", 0, content)
+    return Document(data, start, chunk, first_line)
+
+
+def load_documents(text: str, reread: "Callable[[], str] | None" = None) -> list[Document]:
+    """All or nothing: the documents of ``text``, or ``YamlError`` for its first problem.
+
+    For callers that cannot use part of a text; everything that reads user input should use
+    ``read_documents``, which keeps the good documents and reports each bad one.
+    """
+    docs = read_documents(text, reread)
+    if docs.problems:
+        raise docs.problems[0]
+    return list(docs)
+
+
+def load_data(text: str) -> Any:
+    """The data of a single-document YAML/JSON file (a config file, a catalog file), read with the
+    same limits as objects. Raises ``YamlError`` for the first problem, a key given twice included
+    (in a settings file that is a mistake, not a choice to guess at)."""
+    docs = read_documents(text)
+    if docs.problems:
+        raise docs.problems[0]
+    if len(docs) > 1:
+        raise YamlError(docs[1].start_line, "expected a single document, found another")
+    return docs[0].data if docs else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from kupgrade_lint.parsers.yaml_documents import Document, YamlError, load_documents
+from kupgrade_lint.parsers.yaml_documents import read_documents
 from kupgrade_lint.settings.model import EmbeddedConfig, dotted
 from kupgrade_lint.snapshot.model import InputProblem, KubeObject, Snapshot
 from kupgrade_lint.snapshot.shapes import refusal
@@ -35,11 +35,9 @@ def embedded_configs(snapshot: Snapshot, problems: list[InputProblem]) -> Iterat
                 continue
             if "apiVersion" not in nf.text or "kind:" not in nf.text:
                 continue
-            try:
-                docs = load_documents(nf.text)
-            except YamlError as exc:
-                problems.append(InputProblem(path, str(exc), node=node, line=exc.line))
-                continue
+            docs = read_documents(nf.text)
+            for problem in docs.problems:
+                problems.append(InputProblem(path, problem.message, node=node, line=problem.line))
             for doc in docs:
                 # Any configuration file a component reads (kubeadm, kubelet, kube-proxy,
                 # scheduler, audit policy, admission, encryption...): checks pick their kinds.
@@ -52,12 +50,10 @@ def embedded_configs(snapshot: Snapshot, problems: list[InputProblem]) -> Iterat
 
 
 def _parse_embedded(owner: KubeObject, key_path: tuple, text: str, problems: list[InputProblem]) -> Iterator[EmbeddedConfig]:
-    try:
-        docs: list[Document] = load_documents(text)
-    except YamlError as exc:
+    docs = read_documents(text)
+    for exc in docs.problems:
         line = owner.content_line(key_path, exc.line or 1)
         problems.append(InputProblem(owner.source.file, f"{owner.kind} {owner.namespace}/{owner.name} {dotted(key_path)}: {exc}", node=owner.source.node, line=line))
-        return
     for doc in docs:
         if isinstance(doc.data, dict):
             wrong = refusal(str(doc.data.get("kind", "")), doc.data)

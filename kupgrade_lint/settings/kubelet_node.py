@@ -7,9 +7,9 @@ kubespray renders ``kubelet.env`` and the unit from its own templates and kubead
 from __future__ import annotations
 
 from kupgrade_lint.findings import Location
-from kupgrade_lint.parsers.envfile import EnvFileError, parse_env_file
+from kupgrade_lint.parsers.envfile import read_env_file
 from kupgrade_lint.parsers.flags import FlagUse, parse_flags
-from kupgrade_lint.parsers.systemd import expand_exec_start, merge_service, parse_environment_directive, parse_unit
+from kupgrade_lint.parsers.systemd import UnitError, expand_exec_start, merge_service, parse_environment_directive, parse_unit
 from kupgrade_lint.parsers.words import TracedText, Word
 from kupgrade_lint.settings.model import FlagSetting
 from kupgrade_lint.snapshot.model import InputProblem, Snapshot
@@ -34,7 +34,13 @@ def kubelet_flags(snapshot: Snapshot, node: str, problems: list[InputProblem]) -
     if main_unit is None and not dropins:
         return _env_fallback(snapshot, node, problems)
     unit_paths = ([main_unit] if main_unit else []) + [dropins[name] for name in sorted(dropins)]
-    service = merge_service([(p, parse_unit(files[p].text, p)) for p in unit_paths])
+    parsed_units = []
+    for p in unit_paths:
+        try:
+            parsed_units.append((p, parse_unit(files[p].text, p)))
+        except UnitError as exc:
+            problems.append(InputProblem(p, exc.message, node=node, line=exc.line))
+    service = merge_service(parsed_units)
     env: dict[str, TracedText] = {}
     for directive in service.environment:
         env.update(dict(parse_environment_directive(directive)))
@@ -44,20 +50,26 @@ def kubelet_flags(snapshot: Snapshot, node: str, problems: list[InputProblem]) -
             if not optional:
                 problems.append(InputProblem(directive.value.file, f"EnvironmentFile {path} is not in the snapshot", node=node, line=directive.line))
             continue
-        try:
-            for var in parse_env_file(nf.text, path):
-                env[var.name] = var.value
-        except EnvFileError as exc:
-            problems.append(InputProblem(path, str(exc).split(": ", 1)[-1], node=node, line=exc.line))
+        env_file = read_env_file(nf.text, path)
+        for exc in env_file.problems:  # a bad line is skipped, as systemd skips it; the rest is read
+            problems.append(InputProblem(path, exc.message, node=node, line=exc.line))
+        for var in env_file.variables:
+            env[var.name] = var.value
     if service.exec_start is None:
         problems.append(InputProblem(unit_paths[-1], "kubelet unit has no ExecStart; kubelet flags not checked", node=node))
         return []
-    words = expand_exec_start(service.exec_start, env)
-    per_variable: dict[str, list[str]] = {}
+    try:
+        words = expand_exec_start(service.exec_start, env)
+    except UnitError as exc:
+        problems.append(InputProblem(service.exec_start.value.file, f"{exc.message}; kubelet flags not checked", node=node, line=exc.line))
+        return []
+    names: dict[str, list[str]] = {}
     uses = parse_flags(words[1:])
     for use in uses:
         if use.word.via_variable:
-            per_variable.setdefault(use.word.via_variable, []).append(use.name)
+            names.setdefault(use.word.via_variable, []).append(use.name)
+    # One tuple per variable, shared by its flags (a tuple per flag is quadratic in memory).
+    per_variable = {variable: tuple(flag_names) for variable, flag_names in names.items()}
     flags = [flag_from_word("kubelet", use, node, "kubelet command line", per_variable) for use in uses]
     config_path = next((u.value for u in uses if u.name == "config" and u.value), None)
     if config_path and config_path not in files:
@@ -72,18 +84,16 @@ def _env_fallback(snapshot: Snapshot, node: str, problems: list[InputProblem]) -
         nf = files.get(path)
         if nf is None:
             continue
-        try:
-            variables = parse_env_file(nf.text, path)
-        except EnvFileError as exc:
-            problems.append(InputProblem(path, str(exc).split(": ", 1)[-1], node=node, line=exc.line))
-            continue
-        for var in variables:
+        env_file = read_env_file(nf.text, path)
+        for exc in env_file.problems:
+            problems.append(InputProblem(path, exc.message, node=node, line=exc.line))
+        for var in env_file.variables:
             for use in parse_flags(var.value.split()):
                 flags.append(flag_from_word("kubelet", use, node, f"{var.name} in {path}", {}))
     return flags
 
 
-def flag_from_word(component: str, use: FlagUse, node: str | None, place: str, per_variable: dict[str, list[str]]) -> FlagSetting:
+def flag_from_word(component: str, use: FlagUse, node: str | None, place: str, per_variable: dict[str, tuple[str, ...]]) -> FlagSetting:
     word: Word = use.word
     location = Location(file=word.origin.file, line=word.origin.line, node=node)
     via = Location(file=word.via.file, line=word.via.line, node=node) if word.via else None
@@ -95,5 +105,5 @@ def flag_from_word(component: str, use: FlagUse, node: str | None, place: str, p
         place,
         via=via,
         via_variable=word.via_variable,
-        variable_flags=tuple(per_variable.get(word.via_variable or "", ())),
+        variable_flags=per_variable.get(word.via_variable or "", ()),
     )

@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable
 
 from kupgrade_lint.errors import InputError
-from kupgrade_lint.parsers.yaml_documents import Document, YamlError, load_documents
+from kupgrade_lint.parsers.yaml_documents import Documents, read_documents
 from kupgrade_lint.snapshot.archive import extract_tar_gz
 from kupgrade_lint.snapshot.layout import METADATA_FILE, TOP_LEVEL
 from kupgrade_lint.snapshot.model import InputProblem, KubeObject, NodeFile, Snapshot, Source
@@ -284,12 +284,9 @@ def _decode(data: bytes | None, display: str, result: Snapshot, node: str | None
 PARALLEL_YAML_BYTES = 4 * 1024 * 1024
 
 
-def _parse(text: str) -> list[Document] | YamlError:
-    """Worker side: the documents of one file, or the error (errors travel back as values)."""
-    try:
-        return load_documents(text)
-    except YamlError as exc:
-        return exc
+def _parse(text: str) -> Documents:
+    """Worker side: the documents of one file and its problems."""
+    return read_documents(text)
 
 
 def _add_files(result: Snapshot, tree: Tree, sources: list[tuple[str, Source, str]]) -> None:
@@ -304,7 +301,7 @@ def _add_files(result: Snapshot, tree: Tree, sources: list[tuple[str, Source, st
         if text is not None:
             texts.append((functools.partial(_reread, tree, rel), source, text))
     yaml_texts = [t for _, _, t in texts if t.lstrip()[:1] not in ("{", "[")]
-    parsed: dict[int, list[Document] | YamlError] = {}
+    parsed: dict[int, Documents] = {}
     workers = min(4, os.cpu_count() or 1)
     if workers > 1 and sum(len(t) for t in yaml_texts) >= PARALLEL_YAML_BYTES:
         # spawn, not fork: the caller may run threads (a fork would copy their locks).
@@ -332,17 +329,13 @@ def _reread(tree: Tree | Path, rel: str = "") -> str:
 def _add_objects(result: Snapshot, text: str, source: Source, reread: "Callable[[], str] | Path | None" = None) -> None:
     if isinstance(reread, Path):
         reread = functools.partial(_reread, reread)
-    try:
-        documents: list[Document] | YamlError = load_documents(text, reread)
-    except YamlError as exc:
-        documents = exc
-    _add_parsed(result, documents, source)
+    _add_parsed(result, read_documents(text, reread), source)
 
 
-def _add_parsed(result: Snapshot, documents: list[Document] | YamlError, source: Source) -> None:
-    if isinstance(documents, YamlError):
-        result.problems.append(InputProblem(source.file, str(documents.args[0]).split(": ", 1)[-1], node=source.node, line=documents.line))
-        return
+def _add_parsed(result: Snapshot, documents: Documents, source: Source) -> None:
+    # A broken document (or one over a limit) is reported; the other documents of the file are read.
+    for problem in documents.problems:
+        result.problems.append(InputProblem(source.file, problem.message, node=source.node, line=problem.line))
     for doc in documents:
         data = doc.data
         if not isinstance(data, dict):

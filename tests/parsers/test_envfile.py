@@ -83,3 +83,39 @@ def test_errors_name_the_line(text: str, line: int, message: str) -> None:
     assert info.value.line == line
     assert message in str(info.value)
     assert str(info.value).startswith(f"line {line}: ")
+
+
+def test_a_bad_line_is_reported_and_the_other_lines_are_read() -> None:
+    from kupgrade_lint.parsers.envfile import read_env_file
+
+    env = read_env_file("A=1\nnot an assignment\n1B=2\nC=3\n", F)
+    assert [(v.name, v.value.text, v.line) for v in env.variables] == [("A", "1", 1), ("C", "3", 4)]
+    assert [(p.line, "skipped as systemd skips it" in p.message) for p in env.problems] == [(2, True), (3, True)]
+    # The all-or-nothing reader still refuses the file at its first bad line.
+    with pytest.raises(EnvFileError) as info:
+        parse_env_file("A=1\nnot an assignment\n", F)
+    assert info.value.line == 2
+
+
+def test_bom_and_crlf_are_read_like_lf() -> None:
+    text = 'A="--v=2"\nB=$A --x=1\n'
+    for variant in ("\ufeff" + text, text.replace("\n", "\r\n")):
+        assert values(variant) == values(text) == {"A": "--v=2", "B": "--v=2 --x=1"}
+
+
+def test_a_value_over_the_exec_limit_is_reported_and_not_built() -> None:
+    from kupgrade_lint.parsers.envfile import MAX_VALUE_CHARS, read_env_file
+
+    text = "A=" + "x" * 1000 + "\n" + "".join(f"A={'$A' * 20}\n" for _ in range(6)) + "B=ok\n"
+    env = read_env_file(text, F)
+    # 1000 * 20 = 20,000 characters on line 2; 400,000 on line 3 exceed the limit; A is then unset.
+    assert [(v.name, len(v.value.text)) for v in env.variables] == [("A", 1000), ("A", 20_000), ("A", 0), ("A", 0), ("A", 0), ("A", 0), ("B", 2)]
+    assert [p.line for p in env.problems] == [3]
+    assert f"more than {MAX_VALUE_CHARS:,} characters" in env.problems[0].message
+
+
+def test_a_file_over_the_size_limit_is_one_problem() -> None:
+    from kupgrade_lint.parsers.envfile import MAX_FILE_CHARS, read_env_file
+
+    env = read_env_file("A=1\n" * (MAX_FILE_CHARS // 4 + 1), F)
+    assert env.variables == [] and [p.line for p in env.problems] == [1]

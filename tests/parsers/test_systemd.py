@@ -112,3 +112,28 @@ def test_braced_var_is_one_word() -> None:
 def test_unknown_variables_expand_to_nothing_and_prefixes_are_stripped() -> None:
     (exec_start,) = parse_unit("[Service]\nExecStart=-/usr/bin/kubelet $MISSING --v=2\n", UNIT)
     assert [w.text for w in expand_exec_start(exec_start, {})] == ["/usr/bin/kubelet", "--v=2"]
+
+
+def test_bom_and_crlf_units_read_like_lf() -> None:
+    lf = parse_unit(KUBESPRAY_UNIT, UNIT)
+    for variant in ("\ufeff" + KUBESPRAY_UNIT, KUBESPRAY_UNIT.replace("\n", "\r\n")):
+        assert [(d.section, d.key, d.value.text, d.line) for d in parse_unit(variant, UNIT)] == [(d.section, d.key, d.value.text, d.line) for d in lf]
+
+
+def test_a_command_line_over_the_exec_limit_is_an_error_before_it_is_built() -> None:
+    import pytest
+
+    from kupgrade_lint.parsers.systemd import MAX_COMMAND_CHARS, UnitError
+
+    (exec_start,) = [d for d in parse_unit("[Service]\nExecStart=/bin/kubelet " + "$BIG " * 100 + "\n", UNIT) if d.key == "ExecStart"]
+    big = TracedText("--a=" + "x" * (MAX_COMMAND_CHARS // 50), (2,) * (4 + MAX_COMMAND_CHARS // 50), "/etc/kubernetes/kubelet.env")
+    with pytest.raises(UnitError) as info:
+        expand_exec_start(exec_start, {"BIG": big})
+    assert info.value.line == 2 and "ExecStart expands to more than" in info.value.message
+
+
+def test_many_assignments_in_one_environment_line_are_read_in_one_pass() -> None:
+    line = " ".join(f"V{i}=x{i}" for i in range(3000))
+    (directive,) = [d for d in parse_unit(f"[Service]\nEnvironment={line}\n", UNIT) if d.key == "Environment"]
+    values = parse_environment_directive(directive)
+    assert len(values) == 3000 and values[-1][0] == "V2999" and values[-1][1].text == "x2999"

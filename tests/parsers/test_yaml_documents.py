@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kupgrade_lint.parsers.yaml_documents import YamlError, load_documents
+from kupgrade_lint.parsers.yaml_documents import YamlError, load_documents, read_documents
 
 KUBEADM_CONFIG = """apiVersion: v1
 kind: ConfigMap
@@ -119,3 +119,94 @@ def test_json_lines_match_the_yaml_parser_and_items_resolve_alone():
     (whole,) = load_documents(JSON_LIST)
     assert whole.lines[("items", 0, "spec", "containers", 0, "args", 1)] == 11
     assert whole.view(("items", 1)).line_of(("metadata", "name")) == 14
+
+
+# -- bounded work on hostile input -------------------------------------------------------------
+
+BOMB = "".join(
+    f"{name}: &{name} [{', '.join([f'*{prev}'] * 9) if prev else ', '.join(['lol'] * 9)}]\n"
+    for prev, name in zip([None, *"abcdefgh"], "abcdefghi")
+)
+
+
+def test_alias_bomb_is_refused_before_anything_is_expanded(monkeypatch):
+    from kupgrade_lint.parsers import yaml_documents
+
+    def never(*args, **kwargs):
+        raise AssertionError("the document was expanded")
+
+    children_calls = [0]  # a count: a list of the nodes would have an exponential repr
+    real_children = yaml_documents._children
+    monkeypatch.setattr(yaml_documents, "_construct", never)
+    monkeypatch.setattr(yaml_documents, "_index_node", never)
+    def counted(node):
+        children_calls[0] += 1
+        return real_children(node)
+
+    monkeypatch.setattr(yaml_documents, "_children", counted)
+    docs = yaml_documents.read_documents(BOMB)
+    assert [p.line for p in docs.problems] == [1]
+    assert "aliases would expand the document by 490,329,036 nodes" in docs.problems[0].message
+    # The measure's work is bounded by what is written out (28 nodes, 99 edges between them), not
+    # by the 490 million nodes the aliases stand for: each node and edge is looked at at most twice.
+    assert children_calls[0] <= 2 * (28 + 99)
+
+
+def test_alias_budget_grows_with_the_text_and_has_a_ceiling():
+    from kupgrade_lint.parsers import yaml_documents as yd
+
+    # Ten aliases of a 50-item list add 500 nodes: fine. Aliases adding more than the budget are not.
+    ok = "base: &b [" + ", ".join(["x"] * 50) + "]\nuse: [" + ", ".join(["*b"] * 10) + "]\n"
+    assert not read_documents(ok).problems
+    big = "base: &b [" + ", ".join(["x"] * 1000) + "]\nuse: [" + ", ".join(["*b"] * 200) + "]\n"
+    (problem,) = read_documents(big).problems
+    assert f"the limit for {len(big):,} characters is {yd.ALIAS_NODES_PER_CHAR * len(big):,}" in problem.message
+    assert yd.ALIAS_NODES_MAX >= yd.ALIAS_NODES_PER_CHAR * len(big)
+
+
+def test_merge_keys_and_plain_aliases_still_work():
+    (doc,) = read_documents("defaults: &d {a: 1, b: 2}\nthing:\n  <<: *d\n  b: 3\nlist: [*d]\n")
+    assert doc.data["thing"] == {"a": 1, "b": 3} and doc.data["list"] == [{"a": 1, "b": 2}]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("a: &a [*a]\n", 1, "an alias refers to the node that contains it"),
+        ("a: " + "[" * 300 + "]" * 300 + "\n", 1, "nested more than 256 levels deep"),
+        ("k:\n  " + "\n  ".join(["x: 1"] * 2) + "\n", 3, "key 'x' is given twice in one mapping; the last value is the one checked"),
+        ("a: !custom 5\n", 1, "unknown YAML tag '!custom'"),
+        ("a: " + "1" * 4301 + "\n", 1, "a number of 4301 digits (more than 4300)"),
+        ("{\"a\": " + "1" * 4301 + "}", 1, "a number of more than 4300 digits"),
+        ("[" * 3000 + "]" * 3000, 1, "JSON nested too deep to read"),
+    ],
+)
+def test_each_limit_is_one_problem_naming_the_line(text: str, line: int, message: str):
+    docs = read_documents(text)
+    assert [(p.line, message in p.message) for p in docs.problems] == [(line, True)], docs.problems
+
+
+def test_size_limits_are_checked_before_parsing(monkeypatch):
+    from kupgrade_lint.parsers import yaml_documents as yd
+
+    monkeypatch.setattr(yd, "MAX_DOCUMENT_CHARS", 100)
+    docs = read_documents("a: 1\n---\nb: " + "x" * 200 + "\n---\nc: 3\n")
+    assert [d.data for d in docs] == [{"a": 1}, {"c": 3}]
+    assert [(p.line, "document not checked" in p.message) for p in docs.problems] == [(2, True)]  # its "---" line
+    monkeypatch.setattr(yd, "MAX_TEXT_CHARS", 10)
+    assert "not checked" in read_documents("a: 1\nb: 2\nc: 3\n").problems[0].message
+
+
+def test_crlf_and_bom_read_like_lf():
+    text = "a: 1\n---\nkind: B\nspec:\n  x: |\n    one\n    two\n"
+    lf = read_documents(text)
+    for variant in (text.replace("\n", "\r\n"), "\ufeff" + text, "\ufeff" + text.replace("\n", "\r\n")):
+        docs = read_documents(variant)
+        assert [d.data for d in docs] == [d.data for d in lf]
+        assert [(d.start_line, d.lines, d.block_starts) for d in docs] == [(d.start_line, d.lines, d.block_starts) for d in lf]
+
+
+def test_directives_and_blank_marker_lines_split_like_any_stream():
+    docs = read_documents("%YAML 1.1\n---\nkind: A\n---\t\nkind: B\n--- \nkind: C\n...\n---\nkind: D\n")
+    assert not docs.problems
+    assert [(d.data["kind"], d.line_of(("kind",))) for d in docs] == [("A", 3), ("B", 5), ("C", 7), ("D", 10)]
