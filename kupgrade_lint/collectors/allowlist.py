@@ -276,7 +276,11 @@ def kubeconfig_edits(config: dict) -> list[Edit]:
 
 def is_component_config(data: Any) -> bool:
     """A configuration document of a Kubernetes component (kubeadm, kubelet, kube-proxy, apiserver...)."""
-    return isinstance(data, dict) and isinstance(data.get("apiVersion"), str) and bool(CONFIG_GROUP.match(data["apiVersion"]))
+    if not isinstance(data, dict):
+        return False
+    if isinstance(data.get("apiVersion"), str) and CONFIG_GROUP.match(data["apiVersion"]):
+        return True
+    return data.get("kind") in CONFIG_FIELDS or data.get("kind") == "KubeletConfiguration"
 
 
 def config_edits(doc: dict) -> list[Edit]:

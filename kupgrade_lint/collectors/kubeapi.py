@@ -175,7 +175,12 @@ class KubeAPI:
         try:
             chunks: list[bytes] = []
             size = 0
-            for chunk in response.stream(_CHUNK):
+            # read1 returns what has arrived, so the deadline is checked while a body trickles in.
+            read = getattr(response, "read1", None) or response.read
+            while True:
+                chunk = read(_CHUNK)
+                if not chunk:
+                    break
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > MAX_BODY_BYTES:

@@ -1,0 +1,95 @@
+"""The live collector under faults from the apiserver: each ends as a named gap, never a hang or a traceback.
+
+Every fault is set on one list path; the collection must finish, record a ``collection_errors``
+entry naming that resource, keep everything else, and the scan must report it as KUP090.
+Timeouts and retries are kept small (conftest's fast_retries; ``timeout=`` here).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from kupgrade_lint.cli import app
+from kupgrade_lint.collectors import kubeapi
+from kupgrade_lint.collectors.cluster import collect_cluster
+
+from .fakeapi import Fault
+from .world import b64
+
+runner = CliRunner()
+PODS = "/api/v1/pods"
+
+FAULTS = {
+    "connection reset": (Fault(reset=True), "no response"),
+    "body cut short": (Fault(short_body=True), "no response"),
+    "truncated JSON": (Fault(truncated=True), "invalid JSON"),
+    "500 every time": (Fault(status=500, message="etcdserver: request timed out"), "500 Internal Server Error"),
+    "429 storm": (Fault(status=429, retry_after="0.05", message="too many requests"), "429 Too Many Requests"),
+    "stall mid-body": (Fault(stall=3.0), "timed out"),
+    "continue token keeps expiring": (Fault(expire_continue=1000), "kept expiring"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_a_fault_costs_only_its_resource_and_is_reported(fake_cluster, tmp_path, name):
+    fault, reason = FAULTS[name]
+    env = fake_cluster("v1.21", faults={PODS: fault})
+    out = tmp_path / "snap"
+    summary = collect_cluster(out, kubeconfig=str(env.kubeconfig), timeout=0.5)
+    errors = [e for e in summary.errors if "pods" in e["what"]]
+    assert len(errors) == 1 and reason in errors[0]["reason"], summary.errors
+    assert errors[0]["what"] == "list v1 pods in all namespaces"
+    # Bounded: a few attempts (and restarts, for the expiring list), never an endless loop.
+    attempts = [r for r in env.cluster.requests if r.path == PODS]
+    assert 1 <= len(attempts) <= (kubeapi.MAX_LIST_RESTARTS + 1) * 3 + 1, len(attempts)
+    # Everything else was still collected.
+    assert (out / "cluster/apps/v1/deployments.json").is_file() and not (out / "cluster/core/v1/pods.json").exists()
+    assert json.loads((out / "kupgrade-snapshot.json").read_text())["collection_errors"] == list(summary.errors)
+    scan = runner.invoke(app, ["scan", "--snapshot", str(out), "--target", "v1.21.14", "-o", "json"])
+    assert scan.exit_code in (0, 1), scan.stderr
+    gaps = [f["message"] for f in json.loads(scan.stdout)["findings"] if f["rule_id"] == "KUP090"]
+    assert any("list v1 pods" in m and reason in m for m in gaps), gaps
+
+
+def test_429_retries_are_bounded_and_honour_retry_after(fake_cluster, tmp_path):
+    env = fake_cluster("v1.21", faults={PODS: Fault(status=429, retry_after="0.05")})
+    summary = collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), timeout=0.5)
+    assert [r.status for r in env.cluster.requests if r.path == PODS] == [429] * kubeapi.DEFAULT_RETRY.attempts
+    assert any("after 3 attempts" in e["reason"] for e in summary.errors if "pods" in e["what"])
+    policy = kubeapi.RetryPolicy(attempts=3, base_delay=0.01, max_delay=2.0)
+    assert policy.delay(0, 1.5) == 1.5  # the server's Retry-After, not our backoff
+    assert policy.delay(0, 60.0) == 2.0  # capped: a storm cannot stall the collection for long
+    assert policy.delay(0, None) <= 0.01
+
+
+def test_a_transient_fault_is_retried_and_leaves_no_gap(fake_cluster, tmp_path):
+    env = fake_cluster("v1.21", faults={PODS: Fault(status=503, times=1)})
+    summary = collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), timeout=0.5)
+    assert not [e for e in summary.errors if "pods" in e["what"]]
+    assert json.loads((tmp_path / "cluster/core/v1/pods.json").read_text())["items"]
+
+
+def test_a_release_record_of_an_unexpected_shape_costs_only_itself(fake_cluster, tmp_path):
+    env = fake_cluster("v1.21")
+    record = b64(gzip.compress(json.dumps({"name": "odd", "version": [1], "info": {"status": "deployed"}}).encode()))
+    env.cluster.add("secrets", {
+        "type": "helm.sh/release.v1",
+        "metadata": {"name": "sh.helm.release.v1.odd.v1", "namespace": "apps", "labels": {"owner": "helm", "name": "odd", "status": "deployed", "version": "1"}},
+        "data": {"release": b64(record)},
+    })
+    summary = collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), timeout=0.5)
+    assert [e["what"] for e in summary.errors if "odd" in e["what"]] == ["decode the Helm release in Secret apps/sh.helm.release.v1.odd.v1"]
+    assert (tmp_path / "helm/apps/web.yaml").is_file()  # the other releases are still written
+
+
+def test_a_trickling_server_is_cut_off_by_the_deadline(fake_cluster, tmp_path, monkeypatch):
+    # Each read gets its bytes within the timeout, but the body never completes in time.
+    monkeypatch.setattr(kubeapi, "DEADLINE_FACTOR", 1)
+    env = fake_cluster("v1.21", faults={PODS: Fault(trickle=0.05)})
+    summary = collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), timeout=0.25)
+    errors = [e for e in summary.errors if "pods" in e["what"]]
+    assert errors and "not complete after 0.25 s" in errors[0]["reason"], summary.errors
