@@ -67,7 +67,9 @@ def exit_code_for(report: Report, fail_on: FailOn) -> ExitCode:
 
 
 def _fail(message: str, code: ExitCode = ExitCode.USAGE_OR_INPUT_ERROR) -> None:
-    typer.echo(f"kupgrade-lint: error: {message}", err=True)
+    from kupgrade_lint.urls import strip_userinfo
+
+    typer.echo(f"kupgrade-lint: error: {strip_userinfo(message)}", err=True)
     raise typer.Exit(int(code))
 
 

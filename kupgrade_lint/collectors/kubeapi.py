@@ -142,7 +142,7 @@ class KubeAPI:
                 )
         except (k8s_config.ConfigException, OSError, ValueError, TypeError) as exc:
             where = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
-            raise CollectionError(f"cannot load the Kubernetes configuration from {where}: {exc}") from None
+            raise CollectionError(strip_userinfo(f"cannot load the Kubernetes configuration from {where}: {exc}")) from None
         return cls(k8s_client.ApiClient(configuration=configuration), timeout=timeout, retry=retry)
 
     # -- single requests -------------------------------------------------------------------

@@ -2,17 +2,19 @@
 
 Typical use: every pod of deploy/node-collector-daemonset.yaml produces a snapshot holding
 only ``nodes/<its node>/``; merging them with the cluster snapshot gives the engine one
-picture. Collection errors of all sources are kept.
+picture. Collection errors of all sources are kept. Node files go through the node
+collector's allow-list again, so a snapshot written by anything else (an older version, a
+hand-made copy) cannot bring in what ``collect node`` would not have copied.
 """
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 
 from kupgrade_lint.snapshot.archive import extract_tar_gz
 from kupgrade_lint.collectors.metadata import METADATA_FILE, read_metadata, write_metadata
+from kupgrade_lint.collectors.node import reduce_node_file
 from kupgrade_lint.collectors.summary import CollectSummary
 from kupgrade_lint.errors import InputError
 
@@ -46,14 +48,21 @@ def merge_snapshots(sources: list[Path], out_dir: Path) -> CollectSummary:
                 if rel.as_posix() == METADATA_FILE:
                     continue
                 dest = out_dir / rel
+                content = file.read_bytes()
+                if rel.parts[0] == "nodes" and len(rel.parts) > 2:
+                    text, refusal = reduce_node_file("/" + "/".join(rel.parts[2:]), content)
+                    if refusal:
+                        errors.append({"what": f"merge {rel.as_posix()} from {source}", "reason": refusal})
+                        continue
+                    content = text.encode("utf-8")
                 if dest.exists():
-                    if dest.read_bytes() != file.read_bytes():
+                    if dest.read_bytes() != content:
                         errors.append(
                             {"what": f"merge {rel.as_posix()} from {source}", "reason": "a different copy is already there; kept the first"}
                         )
                     continue
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(file, dest)
+                dest.write_bytes(content)
                 written += 1
     data = write_metadata(out_dir, server_version=server_version, errors=errors)
     return CollectSummary(objects_written=written, errors=tuple(data["collection_errors"]))

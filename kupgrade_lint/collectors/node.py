@@ -114,6 +114,18 @@ def _read_allowed(root: Path, abs_path: str) -> tuple[str, str] | None:
         data = host_path.read_bytes()
     except OSError as exc:
         return "", f"cannot read: {exc.strerror or exc}"
+    return reduce_node_file(abs_path, data)
+
+
+def reduce_node_file(abs_path: str, data: bytes) -> tuple[str, str]:
+    """(text as it may be written, "") for a node file's content, or ("", why it is refused).
+
+    Used for files read from a node and for node files merged in from other snapshots, so a
+    snapshot holds only what the allow-list lets through, whoever wrote it.
+    """
+    rule = node_file_rule(abs_path)
+    if rule is None:
+        return "", "not in the list of files the checks read; not copied"
     if PRIVATE_KEY_MARKER.search(data.decode("latin-1")):
         return "", "it holds a private key; never copied"
     try:

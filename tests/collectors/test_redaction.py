@@ -504,3 +504,26 @@ def test_the_snapshot_of_both_eras_holds_no_planted_secret(fake_cluster, tmp_pat
             if where.endswith(".json") and "/cluster/" in where:
                 assert b'"kind": "Secret"' not in data, where
         _assert_absent(PLANTED, files)
+
+
+def test_merged_node_snapshots_go_through_the_allow_list_again(tmp_path):
+    from kupgrade_lint.collectors.merge import merge_snapshots
+    from kupgrade_lint.collectors.node import collect_node
+
+    # What collect node wrote passes unchanged: the reduction is idempotent.
+    collected = tmp_path / "collected"
+    collect_node(make_planted_node(tmp_path / "node"), collected)
+    again = tmp_path / "again"
+    merge_snapshots([collected], again)
+    assert {k: v for k, v in _tree(again, "x").items() if "kupgrade-snapshot" not in k} == {
+        k: v for k, v in _tree(collected, "x").items() if "kupgrade-snapshot" not in k
+    }
+    # A node snapshot made by anything else cannot bring in what collect node would not copy.
+    foreign = tmp_path / "foreign"
+    _write(foreign, "/nodes/n1/etc/kubernetes/admin.conf", f"apiVersion: v1\nkind: Config\nusers:\n- name: a\n  user: {{token: {NODE['kubeconfig_token']}}}\n")
+    _write(foreign, "/nodes/n1/etc/shadow", f"root:{NODE['env_file_secret']}:19000::::::\n")
+    out = tmp_path / "merged"
+    summary = merge_snapshots([foreign], out)
+    _assert_absent(NODE, _tree(out, "merged"))
+    assert "token: REDACTED" in (out / "nodes/n1/etc/kubernetes/admin.conf").read_text()
+    assert [e["what"] for e in summary.errors] == [f"merge nodes/n1/etc/shadow from {foreign}"]
