@@ -317,11 +317,11 @@ def configmap_value_plan(key: str, text: Any) -> ValuePlan:
         return ValuePlan(False)
     if key in COREFILE_KEYS:
         return ValuePlan(True, text_only=True)
-    import yaml
+    from kupgrade_lint.collectors.redact import Unparseable, load_documents  # the mechanism
 
     try:
-        docs = list(yaml.safe_load_all(text))
-    except yaml.YAMLError:
+        docs = load_documents(text)
+    except Unparseable:
         return ValuePlan(False)
     if all(d is None for d in docs):
         return ValuePlan(False)

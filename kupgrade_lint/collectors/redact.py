@@ -103,7 +103,25 @@ def certificates_only(pem: str) -> str:
 # -- YAML text, line by line ---------------------------------------------------------------------------
 
 
+def _json(text: str) -> tuple[bool, Any]:
+    """(True, data) when ``text`` is JSON (parsed far faster than YAML, and without comments)."""
+    if text.lstrip()[:1] not in ("{", "["):
+        return False, None
+    try:
+        return True, json.loads(text)
+    except ValueError:
+        return False, None
+
+
+def load_documents(text: str) -> list[Any]:
+    """Every document of a YAML (or JSON) text; raises Unparseable."""
+    return _load_all(text)
+
+
 def _load_all(text: str) -> list[Any]:
+    is_json, data = _json(text)
+    if is_json:
+        return [data]
     try:
         return list(yaml.safe_load_all(text))
     except yaml.YAMLError as exc:
@@ -118,7 +136,7 @@ def strip_comments(text: str, keep: Callable[[str], bool] = lambda _c: False) ->
     Comments are what lies between tokens after a ``#``; ``keep`` may spare some (Helm's
     ``# Source:`` lines).
     """
-    if "#" not in text:
+    if "#" not in text or _json(text)[0]:
         return text
     try:
         tokens = list(yaml.scan(text, Loader=yaml.SafeLoader))
