@@ -72,6 +72,7 @@ class Fault:
     short_body: bool = False  # announce a longer body than is sent, then close
     stall: float = 0.0  # send half the body, then wait this long before the rest
     trickle: float = 0.0  # send the body a byte at a time, this many seconds apart
+    padding: int = 0  # bytes of whitespace after a valid (empty) list body
 
 
 @dataclass
@@ -235,6 +236,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 self.connection.close()
                 return -1
+            if fault.padding:
+                body = json.dumps({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": []}).encode()
+                self._send(200, body + b" " * fault.padding)
+                return 200
             if fault.trickle:
                 body = json.dumps({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": []}).encode()
                 self._record.status = 200

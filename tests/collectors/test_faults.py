@@ -17,6 +17,7 @@ from kupgrade_lint.catalog import Catalog, load_catalog
 from kupgrade_lint.collectors import kubeapi
 from kupgrade_lint.collectors.cluster import collect_cluster
 from kupgrade_lint.engine import ScanRequest, scan
+from kupgrade_lint.errors import CollectionError
 from kupgrade_lint.snapshot.loader import load_inputs
 from kupgrade_lint.versions import KubeVersion
 
@@ -99,3 +100,28 @@ def test_a_trickling_server_is_cut_off_by_the_deadline(fake_cluster, tmp_path, m
     summary = collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), timeout=0.25)
     errors = [e for e in summary.errors if "pods" in e["what"]]
     assert errors and "not complete after 0.25 s" in errors[0]["reason"], summary.errors
+
+
+def test_a_response_over_the_size_cap_is_refused(fake_cluster, tmp_path, monkeypatch):
+    monkeypatch.setattr(kubeapi, "MAX_BODY_BYTES", 1 << 20)
+    env = fake_cluster("v1.21", faults={PODS: Fault(padding=3 << 20)})
+    summary = collect_cluster(tmp_path, kubeconfig=str(env.kubeconfig), timeout=0.5)
+    errors = [e for e in summary.errors if "pods" in e["what"]]
+    assert errors and f"larger than {1 << 20} bytes" in errors[0]["reason"], summary.errors
+
+
+def test_a_password_in_the_server_url_is_never_printed(fake_cluster, tmp_path):
+    from typer.testing import CliRunner
+
+    from kupgrade_lint.cli import app
+
+    from .conftest import _closed_port, write_kubeconfig
+
+    env = fake_cluster("v1.21")
+    kubeconfig = write_kubeconfig(tmp_path / "kc", f"https://reader:mk-server-url-password@127.0.0.1:{_closed_port()}", env.certs.ca.cert_pem, env.cluster.token)
+    with pytest.raises(CollectionError) as raised:
+        collect_cluster(tmp_path / "direct", kubeconfig=str(kubeconfig), timeout=0.5)
+    assert "mk-server-url-password" not in str(raised.value) and "https://127.0.0.1:" in str(raised.value)
+    result = CliRunner().invoke(app, ["collect", "--kubeconfig", str(kubeconfig), "-o", str(tmp_path / "out")])
+    assert result.exit_code != 0 and "cannot connect to https://127.0.0.1:" in result.stderr
+    assert "mk-server-url-password" not in result.output + result.stderr
