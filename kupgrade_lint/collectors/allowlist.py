@@ -108,7 +108,7 @@ def object_edits(obj: Any) -> list[Edit]:
         return []
     kind = obj.get("kind")
     if isinstance(kind, str) and kind.endswith("List") and isinstance(obj.get("items"), list):
-        edits = [(p, v) for p, v in _kept_fields(obj, {"apiVersion", "kind", "metadata", "items"}, ())]
+        edits = list(_kept_fields(obj, {"apiVersion", "kind", "metadata", "items"}, ()))
         for i, item in enumerate(obj["items"]):
             edits.extend((("items", i) + p, v) for p, v in object_edits(item))
         return edits
@@ -120,8 +120,7 @@ def object_edits(obj: Any) -> list[Edit]:
         return kubeconfig_edits(obj)
     if is_component_config(obj):
         return config_edits(obj)
-    edits = list(_generic_edits(obj, ()))
-    return edits
+    return list(_generic_edits(obj, ()))
 
 
 def _kept_fields(mapping: dict, allowed: frozenset[str] | set[str], base: tuple) -> Iterator[Edit]:

@@ -417,7 +417,10 @@ def redact_unit_file(text: str) -> str:
             out.extend(_replace_group(group, f"{m.group('lead')}{key}={REDACTED}"))
         elif key == "Environment":
             new = _environment_value(m.group("value"))
-            out.extend(strip_userinfo(line) for line in group) if new is None else out.extend(_replace_group(group, f"{m.group('lead')}Environment={new}"))
+            if new is None:
+                out.extend(strip_userinfo(line) for line in group)
+            else:
+                out.extend(_replace_group(group, f"{m.group('lead')}Environment={new}"))
         else:
             out.extend(strip_userinfo(line) for line in group)
     return "".join(out)
