@@ -42,6 +42,15 @@ SECRET_METADATA = frozenset({"name", "namespace", "labels", "uid", "resourceVers
 # apiserver's insecure port. Everything else becomes REDACTED.
 ENV_VALUES_KEPT = frozenset({"GODEBUG", "KUBERNETES_MASTER", "KUBE_MASTER", "K8S_API", "KUBERNETES_API_URL", "KUBERNETES_SERVICE_HOST", "KUBERNETES_SERVICE_PORT"})
 
+# -- Container command lines -------------------------------------------------------------------
+# The checks read the flags of the control-plane components and kube-proxy (removed flags,
+# feature gates, the apiserver's addresses), so their command and args are kept whole. Of any
+# other container, command[0] (the binary) and flag names are kept; a flag's value only when
+# it is an http(s) URL (as for env values: control_plane.py looks for clients of the insecure
+# port); every other value or word becomes REDACTED.
+COMPONENT_CONTAINERS = frozenset({"kube-apiserver", "kube-controller-manager", "kube-scheduler", "kube-proxy"})
+CONTAINER_LISTS = ("containers", "initContainers", "ephemeralContainers")
+
 # -- Kubeconfigs (https://kubernetes.io/docs/reference/config-api/kubeconfig.v1/) ---------------
 # The server (without userinfo), CA and client certificate (public) stay; tokens, passwords,
 # user names, client keys, exec plugin args and env, and auth-provider config go.
@@ -149,6 +158,9 @@ def _generic_edits(node: Any, path: tuple) -> Iterator[Edit]:
         for key, value in node.items():
             if key == "env" and isinstance(value, list):
                 yield from _env_edits(value, path + (key,))
+            elif key in CONTAINER_LISTS and isinstance(value, list):
+                for i, container in enumerate(value):
+                    yield from _container_edits(container, path + (key, i))
             elif key == LAST_APPLIED and isinstance(value, str) and path[-2:] == ("metadata", "annotations"):
                 cleaned = _last_applied(value)
                 if cleaned != value:
@@ -162,6 +174,43 @@ def _generic_edits(node: Any, path: tuple) -> Iterator[Edit]:
         clean = strip_userinfo(node)
         if clean != node:
             yield path, clean
+
+
+def _is_component(container: dict) -> bool:
+    command = container.get("command")
+    binary = command[0].rsplit("/", 1)[-1] if isinstance(command, list) and command and isinstance(command[0], str) else ""
+    return container.get("name") in COMPONENT_CONTAINERS or binary in COMPONENT_CONTAINERS
+
+
+def _container_edits(container: Any, base: tuple) -> Iterator[Edit]:
+    if not isinstance(container, dict) or _is_component(container):
+        yield from _generic_edits(container, base)
+        return
+    for key, value in container.items():
+        where = base + (key,)
+        if key in ("command", "args") and isinstance(value, list):
+            for i, word in enumerate(value):
+                kept = word if key == "command" and i == 0 and isinstance(word, str) else command_word_kept(word)
+                kept = strip_userinfo(kept) if isinstance(kept, str) else kept
+                if kept != word:
+                    yield where + (i,), kept
+        elif key in ("command", "args") and value is not None:
+            yield where, REDACTED
+        else:
+            yield from _generic_edits({key: value}, base)
+
+
+def command_word_kept(word: Any) -> Any:
+    """What of one word of a (non-component) container's command line is kept."""
+    if not isinstance(word, str) or word in ("", REDACTED):
+        return word if isinstance(word, str) else REDACTED
+    if re.fullmatch(r"--?[A-Za-z0-9][A-Za-z0-9_.-]*", word):
+        return word  # a flag without a value
+    flag = re.fullmatch(r"(--?[A-Za-z0-9][A-Za-z0-9_.-]*)=(.*)", word, re.DOTALL)
+    if flag:
+        value = flag.group(2)
+        return f"{flag.group(1)}={http_url_kept(value) or (value if value == '' else REDACTED)}"
+    return http_url_kept(word) or REDACTED
 
 
 def _env_edits(env: list, base: tuple) -> Iterator[Edit]:

@@ -56,6 +56,8 @@ LIVE = {
     "master_flag_password": "mk-pod-master-flag-password-13",
     "last_applied_env": "mk-last-applied-env-value-14",
     "prometheus_basic_auth": "mk-prometheus-basic-auth-15",
+    "container_arg_value": "mk-container-arg-value-16",
+    "container_command_script": "mk-container-command-script-17",
 }
 NODE = {
     "containerd_password": "mk-containerd-registry-password-21",
@@ -82,6 +84,7 @@ NODE = {
     "symlink_pki_yaml": "mk-symlink-into-pki-yaml-42",
     "key_file_yaml": "mk-key-file-elsewhere-43",
     "pem_in_annotation": "mk-pem-private-key-in-manifest-44",
+    "static_pod_client_arg": "mk-static-pod-client-arg-45",
 }
 MANIFEST = {"manifest_master_password": "mk-manifest-master-password-51", "manifest_env_url_password": "mk-manifest-env-url-password-52"}
 
@@ -165,7 +168,8 @@ def _plant_live(cluster) -> None:
     container = {
         "name": "client",
         "image": "client:1",
-        "args": [f"--master=http://admin:{LIVE['master_flag_password']}@10.0.0.1:8080"],
+        "command": ["sh", "-c", f"exporter --token {LIVE['container_command_script']}"],
+        "args": [f"--master=http://admin:{LIVE['master_flag_password']}@10.0.0.1:8080", f"--db-password={LIVE['container_arg_value']}"],
         "env": [
             {"name": "DB_PASSWORD", "value": LIVE["env_value"]},
             {"name": "KUBERNETES_MASTER", "value": f"http://admin:{LIVE['env_url_password']}@10.0.0.1:8080"},
@@ -237,6 +241,9 @@ def test_live_collect_and_scan_write_no_planted_secret(planted_cluster, tmp_path
     deployments = json.loads((snap / "cluster/apps/v1/deployments.json").read_text())["items"]
     env = {e["name"]: e["value"] for d in deployments if d["metadata"]["name"] == "client" for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env == {"DB_PASSWORD": REDACTED, "KUBERNETES_MASTER": "http://10.0.0.1:8080", "GODEBUG": "x509ignoreCN=0"}
+    client = next(d for d in deployments if d["metadata"]["name"] == "client")["spec"]["template"]["spec"]["containers"][0]
+    assert client["command"] == ["sh", "-c", REDACTED]
+    assert client["args"] == ["--master=http://10.0.0.1:8080", f"--db-password={REDACTED}"]
 
 
 # -- a node ---------------------------------------------------------------------------------------------
@@ -322,7 +329,7 @@ spec:
       value: {n['static_pod_env']}
   - name: client
     image: client:1
-    args: ["--master=http://admin:{n['static_pod_master_password']}@10.0.0.1:8080"]
+    args: ["--master=http://admin:{n['static_pod_master_password']}@10.0.0.1:8080", "--password", "{n['static_pod_client_arg']}"]
 """)
     _write(root, "/etc/kubernetes/kubelet.env", (
         'KUBELET_HOSTNAME="--hostname-override=master-1"\n'
