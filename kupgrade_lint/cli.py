@@ -93,7 +93,9 @@ def _not_checked(report: Report) -> int:
 
 
 def _fail(message: str, code: ExitCode = ExitCode.USAGE_OR_INPUT_ERROR) -> None:
-    typer.echo(f"kupgrade-lint: error: {message}", err=True)
+    from kupgrade_lint.urls import strip_userinfo
+
+    typer.echo(f"kupgrade-lint: error: {strip_userinfo(message)}", err=True)
     raise typer.Exit(int(code))
 
 

@@ -10,6 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
 
+from kupgrade_lint.urls import strip_userinfo
 from kupgrade_lint.versions import minor_key
 
 
@@ -70,6 +71,9 @@ class Location:
     name: str | None = None
     field: str | None = None
 
+    def __post_init__(self) -> None:
+        _strip_userinfo_fields(self, ("file", "node", "namespace", "name", "field"))
+
     def sort_key(self) -> tuple:
         return (
             self.node or "",
@@ -113,6 +117,11 @@ class Finding:
     confidence: str | None = None
     suppressed_by: str | None = None
 
+    def __post_init__(self) -> None:
+        # The one place every reported text passes: no check can echo a URL's password.
+        _strip_userinfo_fields(self, ("message", "remediation", "evidence"))
+        object.__setattr__(self, "references", tuple(strip_userinfo(r) for r in self.references))
+
     @property
     def fingerprint(self) -> str:
         """A stable id that survives line moves: rule, hop, place and message (for baselines, SARIF and report diffs)."""
@@ -122,6 +131,16 @@ class Finding:
     def sort_key(self) -> tuple:
         hop_key = minor_key(self.hop) if self.hop else (0, 0)
         return (hop_key, self.severity.rank, self.rule_id, self.location.sort_key(), self.message)
+
+
+def _strip_userinfo_fields(value: object, names: tuple[str, ...]) -> None:
+    """Remove URL userinfo from text fields of a frozen dataclass while it is being built."""
+    for name in names:
+        text = getattr(value, name)
+        if isinstance(text, str):
+            clean = strip_userinfo(text)
+            if clean is not text:
+                object.__setattr__(value, name, clean)
 
 
 @dataclass(frozen=True)

@@ -360,7 +360,7 @@ def test_merged_node_snapshots_are_read_the_same_way(tmp_path: Path):
     (node / "nodes/n1/etc/kubernetes").mkdir(parents=True)
     (node / "nodes/n1/etc/kubernetes/kubelet.env").symlink_to(secret)
     os.mkfifo(node / "nodes/n1/etc/kubernetes/pipe.env")
-    (node / "nodes/n1/etc/kubernetes/ok.env").write_text("A=1\n")
+    (node / "nodes/n1/etc/kubernetes/ok.env").write_text("A=--v=2\n")
     archive_path = tmp_path / "n2.tar.gz"
     with tarfile.open(archive_path, "w:gz") as tar:
         tar.addfile(_member("nodes/n2/etc/kubernetes/kubelet.env", tarfile.SYMTYPE, str(secret)))
@@ -370,7 +370,7 @@ def test_merged_node_snapshots_are_read_the_same_way(tmp_path: Path):
     assert reasons[f"merge nodes/n1/etc/kubernetes/kubelet.env from {node}"].startswith("a symbolic link; not followed")
     assert reasons[f"merge nodes/n1/etc/kubernetes/pipe.env from {node}"].startswith("a named pipe (FIFO)")
     assert reasons[f"merge nodes/n2/etc/kubernetes/kubelet.env from {archive_path}"].startswith("a link in the archive")
-    assert (out / "nodes/n1/etc/kubernetes/ok.env").read_text() == "A=1\n"
+    assert (out / "nodes/n1/etc/kubernetes/ok.env").read_text() == "A=--v=2\n"
     assert not (out / "nodes/n1/etc/kubernetes/kubelet.env").exists()
     assert MARKER not in "".join(p.read_text() for p in out.rglob("*") if p.is_file())
 

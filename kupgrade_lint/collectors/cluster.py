@@ -148,8 +148,8 @@ class _ClusterCollector:
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             for future in [pool.submit(job) for job in jobs]:
                 future.result()
-        self._collect_webhook_certificates()
-        self._write_helm()
+        self._guarded("read the serving certificates of webhooks", self._collect_webhook_certificates)()
+        self._guarded("write the Helm releases", self._write_helm)()
 
     def _plan(self, discovery: Discovery) -> list[Callable[[], None]]:
         jobs: list[Callable[[], None]] = []
@@ -158,7 +158,7 @@ class _ClusterCollector:
                 continue
             res = discovery.find_kind(want.kind, want.groups, want.avoid)
             if res is not None:
-                jobs.append(lambda res=res: self._list_resource(res))
+                jobs.append(self._guarded(f"list {res.group_version} {res.name}", lambda res=res: self._list_resource(res)))
                 continue
             failed = discovery.unresolved_because_failed(want.groups)
             if failed:
@@ -173,17 +173,17 @@ class _ClusterCollector:
         core_cm = discovery.find("configmaps", ("",))
         core_secret = discovery.find("secrets", ("",))
         if core_cm is not None:
-            jobs.append(lambda: self._list_kube_system_configmaps(core_cm))
-            jobs.append(lambda: self._list_helm_configmaps(core_cm, HELM3_CONFIGMAPS, 3))
-            jobs.append(lambda: self._list_helm_configmaps(core_cm, HELM2_CONFIGMAPS, 2))
+            jobs.append(self._guarded("list kube-system configmaps", lambda: self._list_kube_system_configmaps(core_cm)))
+            jobs.append(self._guarded("list Helm 3 release configmaps", lambda: self._list_helm_configmaps(core_cm, HELM3_CONFIGMAPS, 3)))
+            jobs.append(self._guarded("list Helm 2 release configmaps", lambda: self._list_helm_configmaps(core_cm, HELM2_CONFIGMAPS, 2)))
         if core_secret is not None:
-            jobs.append(lambda: self._list_helm3_secrets(core_secret))
+            jobs.append(self._guarded("list Helm 3 release secrets", lambda: self._list_helm3_secrets(core_secret)))
         for kind, res in (("ConfigMap", core_cm), ("Secret", core_secret)):
             if res is not None:
                 self._cover(coverage_entry(kind, PARTIAL, group="", version=res.version, resource=res.name, detail=PARTIAL_DETAIL[kind]))
             else:
                 self._cover(coverage_entry(kind, NOT_SERVED, detail="the core API does not offer it"))
-        jobs.append(self._read_metrics)
+        jobs.append(self._guarded("read the apiserver metrics (/metrics)", self._read_metrics))
         return jobs
 
     def _cover(self, entry: dict) -> None:
@@ -194,6 +194,22 @@ class _ClusterCollector:
         """Every coverage entry, in a stable order (kind, then group)."""
         with self._coverage_lock:
             return sorted(self._coverage, key=lambda e: (e["kind"], e["group"] or "", e["status"]))
+
+    def _guarded(self, what: str, job: Callable[[], None]) -> Callable[[], None]:
+        """``job``, with anything it did not expect from the server recorded instead of raised.
+
+        A response of an unexpected shape must cost that one resource, never the collection.
+        """
+
+        def run() -> None:
+            try:
+                job()
+            except ApiError as exc:
+                self.tally.error(what, exc.describe())
+            except Exception as exc:  # noqa: BLE001 - the server's data, not our state, is at fault
+                self.tally.error(what, f"unexpected response ({type(exc).__name__}: {str(exc)[:200]}); not collected")
+
+        return run
 
     # -- lists -----------------------------------------------------------------------------
 
@@ -216,7 +232,7 @@ class _ClusterCollector:
             typed = {"apiVersion": item.get("apiVersion") or res.api_version, "kind": item.get("kind") or res.kind}
             typed.update((k, v) for k, v in item.items() if k not in typed)
             items.append(typed)
-        items.sort(key=lambda o: ((o.get("metadata") or {}).get("namespace") or "", (o.get("metadata") or {}).get("name") or ""))
+        items.sort(key=lambda o: (str(_meta(o).get("namespace") or ""), str(_meta(o).get("name") or "")))
         return items
 
     def _list_resource(self, res: APIResource) -> None:
@@ -266,6 +282,9 @@ class _ClusterCollector:
         except (HelmDecodeError, ValueError) as exc:
             self.tally.error(f"decode the Helm release in {label}", str(exc))
             return
+        except Exception as exc:  # noqa: BLE001 - a hostile or broken record costs only itself
+            self.tally.error(f"decode the Helm release in {label}", f"{type(exc).__name__}: {str(exc)[:200]}")
+            return
         if release.helm_major == 3 and not release.namespace:
             release = HelmRelease(release.name, str(meta.get("namespace", "")), release.version, release.status, release.manifest, 3)
         self.helm.append(release)
@@ -300,7 +319,7 @@ class _ClusterCollector:
         if not endpoints:
             return
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            list(pool.map(self._certificate_of, endpoints))
+            list(pool.map(lambda ep: self._guarded(f"read the serving certificate of {ep.webhook}", lambda: self._certificate_of(ep))(), endpoints))
 
     def _certificate_of(self, ep: WebhookEndpoint) -> None:
         what = f"read the serving certificate of {ep.webhook} ({ep.host}:{ep.port})"
@@ -363,13 +382,17 @@ class _ClusterCollector:
             if not _safe_segment(ns) or not _safe_segment(name):
                 self.tally.error(f"write Helm release {ns}/{name}", "unsafe namespace or release name")
                 continue
-            self._write_text(Path("helm", ns, f"{name}.yaml"), sanitize_manifest(rel.manifest))
+            clean = sanitize_manifest(rel.manifest)
+            for dropped in clean.dropped:
+                self.tally.error(f"write Helm release {ns}/{name}", f"{dropped} was removed and not checked (it could be a Secret)")
+            self._write_text(Path("helm", ns, f"{name}.yaml"), clean.text)
             self.tally.add(objects=1)
 
     # -- writing ---------------------------------------------------------------------------
 
     def _write_list(self, rel: Path, items: list[dict]) -> int:
-        cleaned = [c for c in (sanitize_object(i) for i in items) if c is not None and c.get("kind") != "Secret"]
+        # Secrets are never written; everything else keeps only what allowlist.py allows.
+        cleaned = [c for c in (sanitize_object(i) for i in items if i.get("kind") != "Secret") if c is not None]
         self._write_json(rel, {"apiVersion": "v1", "kind": "List", "metadata": {}, "items": cleaned})
         self.tally.add(objects=len(cleaned))
         return len(cleaned)
@@ -381,6 +404,11 @@ class _ClusterCollector:
         path = self.out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+
+
+def _meta(obj: dict) -> dict:
+    meta = obj.get("metadata")
+    return meta if isinstance(meta, dict) else {}
 
 
 def _safe_segment(name: str) -> bool:

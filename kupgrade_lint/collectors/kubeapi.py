@@ -26,6 +26,7 @@ import urllib3
 
 from kupgrade_lint import __version__
 from kupgrade_lint.errors import CollectionError
+from kupgrade_lint.urls import strip_userinfo
 
 USER_AGENT = f"kupgrade-lint/{__version__}"
 
@@ -57,6 +58,17 @@ DEFAULT_RETRY = RetryPolicy()
 # before giving up on that resource.
 MAX_LIST_RESTARTS = 3
 PAGE_SIZE = 500
+
+# A response is read within DEADLINE_FACTOR x timeout seconds in all (the timeout alone bounds
+# each read, so a server that trickles bytes would otherwise hold a request forever) and may
+# not exceed MAX_BODY_BYTES.
+DEADLINE_FACTOR = 4
+MAX_BODY_BYTES = 512 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+
+class _BodyError(Exception):
+    """A response body that could not be read whole in time or within the size cap."""
 
 
 class ApiError(Exception):
@@ -110,7 +122,7 @@ class KubeAPI:
         self._timeout = timeout
         self._retry = retry or DEFAULT_RETRY
         self._auth_lock = threading.Lock()
-        self.host = self._host
+        self.host = strip_userinfo(self._host)  # for messages: never a password in a URL
 
     @classmethod
     def connect(
@@ -130,7 +142,7 @@ class KubeAPI:
                 )
         except (k8s_config.ConfigException, OSError, ValueError, TypeError) as exc:
             where = kubeconfig or os.environ.get("KUBECONFIG") or "~/.kube/config"
-            raise CollectionError(f"cannot load the Kubernetes configuration from {where}: {exc}") from None
+            raise CollectionError(strip_userinfo(f"cannot load the Kubernetes configuration from {where}: {exc}")) from None
         return cls(k8s_client.ApiClient(configuration=configuration), timeout=timeout, retry=retry)
 
     # -- single requests -------------------------------------------------------------------
@@ -145,18 +157,43 @@ class KubeAPI:
                 headers[setting["key"]] = setting["value"]
         return headers
 
-    def _send_once(self, path: str, query: dict[str, Any] | None, accept: str) -> urllib3.BaseHTTPResponse:
+    def _send_once(self, path: str, query: dict[str, Any] | None, accept: str) -> tuple[int, Any, bytes]:
+        """(status, headers, body) of one GET; raises urllib3/OS errors and _BodyError."""
         url = self._host + path
         if query:
             url += "?" + urlencode(query)
-        return self._pool.request(
+        deadline = time.monotonic() + DEADLINE_FACTOR * self._timeout
+        response = self._pool.request(
             "GET",
             url,
             headers=self._headers(accept),
             timeout=urllib3.Timeout(connect=self._timeout, read=self._timeout),
             retries=False,
-            preload_content=True,
+            preload_content=False,
         )
+        complete = False
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            # read1 returns what has arrived, so the deadline is checked while a body trickles in.
+            read = getattr(response, "read1", None) or response.read
+            while True:
+                chunk = read(_CHUNK)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise _BodyError(f"response larger than {MAX_BODY_BYTES} bytes")
+                if time.monotonic() > deadline:
+                    raise _BodyError(f"response not complete after {DEADLINE_FACTOR * self._timeout:g} s")
+            complete = True
+            return response.status, response.headers, b"".join(chunks)
+        finally:
+            if complete:
+                response.release_conn()
+            else:
+                response.close()
 
     def get_raw(self, path: str, query: dict[str, Any] | None = None, *, accept: str = "application/json") -> bytes:
         """GET ``path``; retry throttling, server errors and timeouts; return the body bytes."""
@@ -171,12 +208,12 @@ class KubeAPI:
         for attempt in range(self._retry.attempts):
             retry_after: float | None = None
             try:
-                response = self._send_once(path, query, accept)
+                status, headers, raw = self._send_once(path, query, accept)
             except (urllib3.exceptions.HTTPError, OSError) as exc:
-                last = Unreachable(None, f"no response from {self._host}: {_short(exc)}")
+                last = Unreachable(None, f"no response from {self.host}: {_short(exc)}")
+            except _BodyError as exc:
+                last = Unreachable(None, f"broken response from {self.host}: {exc}")
             else:
-                status = response.status
-                raw = response.data or b""
                 if 200 <= status < 300:
                     if not parse:
                         return raw
@@ -194,7 +231,7 @@ class KubeAPI:
                     if status not in RETRYABLE_STATUS:
                         raise ApiError(status, message, body=body)
                     last = ApiError(status, message, body=body)
-                    retry_after = _retry_after(response.headers.get("Retry-After"))
+                    retry_after = _retry_after(headers.get("Retry-After"))
             if attempt + 1 < self._retry.attempts:
                 time.sleep(self._retry.delay(attempt, retry_after))
         assert last is not None
@@ -275,5 +312,5 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
+    text = strip_userinfo(str(exc) or type(exc).__name__)
     return text if len(text) <= 200 else text[:197] + "..."

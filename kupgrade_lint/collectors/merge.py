@@ -2,7 +2,9 @@
 
 Typical use: every pod of deploy/node-collector-daemonset.yaml produces a snapshot holding
 only ``nodes/<its node>/``; merging them with the cluster snapshot gives the engine one
-picture. Collection errors of all sources are kept.
+picture. Collection errors of all sources are kept. Node files go through the node
+collector's allow-list again, so a snapshot written by anything else (an older version, a
+hand-made copy) cannot bring in what ``collect node`` would not have copied.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from kupgrade_lint.snapshot.archive import extract_tar_gz
 from kupgrade_lint.collectors.metadata import METADATA_FILE, read_metadata, write_metadata
+from kupgrade_lint.collectors.node import reduce_node_file
 from kupgrade_lint.collectors.summary import CollectSummary
 from kupgrade_lint.errors import InputError
 from kupgrade_lint.snapshot.tree import Refused, Tree
@@ -57,6 +60,12 @@ def merge_snapshots(sources: list[Path], out_dir: Path) -> CollectSummary:
                     errors.append({"what": f"merge {rel.as_posix()} from {source}", "reason": str(exc)})
                     continue
                 dest = out_dir / rel
+                if rel.parts[0] == "nodes" and len(rel.parts) > 2:
+                    text, refusal = reduce_node_file("/" + "/".join(rel.parts[2:]), content)
+                    if refusal:
+                        errors.append({"what": f"merge {rel.as_posix()} from {source}", "reason": refusal})
+                        continue
+                    content = text.encode("utf-8")
                 if dest.exists():
                     if dest.read_bytes() != content:
                         errors.append(

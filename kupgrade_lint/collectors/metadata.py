@@ -9,6 +9,7 @@ from typing import Iterable
 
 from kupgrade_lint import __version__
 from kupgrade_lint.snapshot.layout import METADATA_FILE
+from kupgrade_lint.urls import strip_userinfo
 
 FORMAT_VERSION = 1
 
@@ -42,7 +43,8 @@ def write_metadata(
     for err in list(existing.get("collection_errors") or []) + list(errors):
         if not isinstance(err, dict):
             continue
-        key = (str(err.get("what", "")), str(err.get("reason", "")))
+        # Every collector's errors are written here: none keeps a password in a URL.
+        key = (strip_userinfo(str(err.get("what", ""))), strip_userinfo(str(err.get("reason", ""))))
         if key not in seen:
             seen.add(key)
             all_errors.append({"what": key[0], "reason": key[1]})

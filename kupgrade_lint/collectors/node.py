@@ -5,57 +5,46 @@ Files are copied to ``<out>/nodes/<node-name>/<absolute path>`` (docs/snapshot-f
 hostPath mount of deploy/node-collector-daemonset.yaml. Symlinks are followed inside
 ``root`` only.
 
-Never copied: anything under the PKI directories (kubeadm's /etc/kubernetes/pki, kubespray's
-/etc/kubernetes/ssl, the kubelet's /var/lib/kubelet/pki), any file holding a PEM private key,
-and kubeconfig credentials (replaced by ``REDACTED``).
+Which files are copied, and what of each is kept, is the allow-list in ``allowlist.py``
+(NODE_FILES): every file is reduced to the fields the checks read, and a file that does not
+parse as its form is not copied. Never read: anything that resolves into the PKI directories,
+any ``*.key`` file, a hard link (its other names cannot be checked); never copied: a file
+that holds a PEM private key.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path, PurePosixPath
+from typing import Callable
 
+from kupgrade_lint.collectors.allowlist import FORBIDDEN_DIRS, FORBIDDEN_SUFFIXES, NODE_FILES, node_file_rule
 from kupgrade_lint.collectors.metadata import write_metadata
 from kupgrade_lint.collectors.redact import (
     PRIVATE_KEY_MARKER,
-    redact_config_text,
+    Unparseable,
+    redact_config_file,
+    redact_containerd_toml,
+    redact_env_file,
     redact_kubeconfig_text,
-    redact_toml_secrets,
+    redact_manifest_file,
+    redact_unit_file,
 )
 from kupgrade_lint.collectors.summary import CollectSummary
 from kupgrade_lint.errors import CollectionError
+from kupgrade_lint.urls import strip_userinfo
 
-# Where systemd looks for units, most specific first
-# (https://www.freedesktop.org/software/systemd/man/latest/systemd.unit.html#Unit%20File%20Load%20Path).
-SYSTEMD_UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/lib/systemd/system", "/lib/systemd/system")
-
-# Exact files: kubeadm's kubelet flags and config
-# (https://kubernetes.io/docs/setup/production-environment/tools/kubeadm/kubelet-integration/),
-# the distro environment files its drop-in sources, containerd's config, root's kubeconfig.
-FIXED_FILES = (
-    "/etc/default/kubelet",
-    "/etc/sysconfig/kubelet",
-    "/var/lib/kubelet/kubeadm-flags.env",
-    "/var/lib/kubelet/config.yaml",
-    "/etc/containerd/config.toml",
-    "/root/.kube/config",
-)
-
-# Directory + filename pattern: kubespray's env files (kubelet.env, ...), static pod
-# manifests, kubeadm's kubeconfigs (admin.conf, kubelet.conf, ...).
-GLOBBED = (
-    ("/etc/kubernetes", re.compile(r"^[^/]+\.env$")),
-    ("/etc/kubernetes/manifests", re.compile(r"^[^/]+$")),
-    ("/etc/kubernetes", re.compile(r"^[^/]+\.conf$")),
-) + tuple((f"{d}/kubelet.service.d", re.compile(r"^[^/]+\.conf$")) for d in SYSTEMD_UNIT_DIRS)
-
-UNIT_FILES = tuple(f"{d}/kubelet.service" for d in SYSTEMD_UNIT_DIRS)
-
-KUBECONFIGS = re.compile(r"^(/etc/kubernetes/[^/]+\.conf|/root/\.kube/config)$")
-
-# Never read, whatever links point there.
-FORBIDDEN_DIRS = ("/etc/kubernetes/pki", "/etc/kubernetes/ssl", "/var/lib/kubelet/pki", "/etc/ssl/private")
+# How each form of file is reduced before it is written (allowlist.NodeFileRule.form).
+REDUCERS: dict[str, Callable[[str], str]] = {
+    "env": redact_env_file,
+    "unit": redact_unit_file,
+    "kubeconfig": redact_kubeconfig_text,
+    "config": redact_config_file,
+    "manifest": redact_manifest_file,
+    "toml": redact_containerd_toml,
+}
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
 _MAX_LINK_HOPS = 40
@@ -85,36 +74,12 @@ def collect_node(root: Path, out_dir: Path, *, node_name: str | None = None) -> 
     written = 0
     for abs_path in candidates:
         what = f"copy {abs_path} from node {name}"
-        real = _resolve(root, abs_path)
-        if real is None:
+        outcome = _read_allowed(root, abs_path)
+        if outcome is None:
             continue
-        if _forbidden(real):
-            errors.append({"what": what, "reason": f"it points into {real}, which is never read (private keys)"})
-            continue
-        host_path = root / real.lstrip("/")
-        try:
-            if not host_path.is_file():
-                continue
-            if host_path.stat().st_size > MAX_FILE_BYTES:
-                errors.append({"what": what, "reason": f"larger than {MAX_FILE_BYTES} bytes; skipped"})
-                continue
-            data = host_path.read_bytes()
-        except OSError as exc:
-            errors.append({"what": what, "reason": f"cannot read: {exc.strerror or exc}"})
-            continue
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            errors.append({"what": what, "reason": "not a UTF-8 text file; skipped"})
-            continue
-        if KUBECONFIGS.match(abs_path):
-            text = redact_kubeconfig_text(text)
-        elif abs_path.endswith(".toml"):
-            text = redact_toml_secrets(text)
-        elif abs_path.endswith((".yaml", ".yml", ".conf", "/config")):
-            text = redact_config_text(text)
-        if PRIVATE_KEY_MARKER.search(text):
-            errors.append({"what": what, "reason": "it holds a private key; never copied"})
+        text, refusal = outcome
+        if refusal:
+            errors.append({"what": what, "reason": refusal})
             continue
         dest = target / abs_path.lstrip("/")
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -127,11 +92,61 @@ def collect_node(root: Path, out_dir: Path, *, node_name: str | None = None) -> 
     return CollectSummary(resources_listed=0, objects_written=written, pages=0, errors=tuple(errors))
 
 
+def _read_allowed(root: Path, abs_path: str) -> tuple[str, str] | None:
+    """(reduced text, "") of an allowed file, ("", why it is refused), or None if it is not there."""
+    rule = node_file_rule(abs_path)
+    if rule is None:
+        return "", "not in the list of files the checks read; not copied"
+    real = _resolve(root, abs_path)
+    if real is None:
+        return None
+    if _forbidden(real):
+        return "", f"it points into {real}, which is never read (private keys)"
+    host_path = root / real.lstrip("/")
+    try:
+        info = host_path.lstat()
+        if not stat.S_ISREG(info.st_mode):
+            return None if stat.S_ISDIR(info.st_mode) else ("", "not a regular file; not copied")
+        if info.st_nlink > 1:
+            return "", f"a hard link ({info.st_nlink} names); not copied: its other names cannot be checked"
+        if info.st_size > MAX_FILE_BYTES:
+            return "", f"larger than {MAX_FILE_BYTES} bytes; skipped"
+        data = host_path.read_bytes()
+    except OSError as exc:
+        return "", f"cannot read: {exc.strerror or exc}"
+    return reduce_node_file(abs_path, data)
+
+
+def reduce_node_file(abs_path: str, data: bytes) -> tuple[str, str]:
+    """(text as it may be written, "") for a node file's content, or ("", why it is refused).
+
+    Used for files read from a node and for node files merged in from other snapshots, so a
+    snapshot holds only what the allow-list lets through, whoever wrote it.
+    """
+    rule = node_file_rule(abs_path)
+    if rule is None:
+        return "", "not in the list of files the checks read; not copied"
+    if PRIVATE_KEY_MARKER.search(data.decode("latin-1")):
+        return "", "it holds a private key; never copied"
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "", "not a UTF-8 text file; skipped"
+    try:
+        reduced = REDUCERS[rule.form](text)
+    except Unparseable as exc:
+        return "", f"{exc}; not copied (only the fields the checks read are kept, and this cannot be reduced to them)"
+    return strip_userinfo(reduced), ""
+
+
 def _candidate_paths(root: Path) -> list[str]:
     """Absolute paths (on the node) of every file worth copying that exists under root."""
-    paths: list[str] = list(FIXED_FILES) + list(UNIT_FILES)
-    for directory, pattern in GLOBBED:
-        real_dir = _resolve(root, directory)
+    paths: list[str] = []
+    for rule in NODE_FILES:
+        if rule.name is not None:
+            paths.append(f"{rule.directory}/{rule.name}")
+            continue
+        real_dir = _resolve(root, rule.directory)
         if real_dir is None or _forbidden(real_dir):
             continue
         host_dir = root / real_dir.lstrip("/")
@@ -139,7 +154,7 @@ def _candidate_paths(root: Path) -> list[str]:
             names = sorted(os.listdir(host_dir))
         except OSError:
             continue
-        paths.extend(f"{directory}/{n}" for n in names if pattern.match(n))
+        paths.extend(f"{rule.directory}/{n}" for n in names if rule.matches(rule.directory, n))
     return sorted(dict.fromkeys(paths))
 
 
@@ -182,7 +197,7 @@ def _resolve(root: Path, abs_path: str) -> str | None:
 
 
 def _forbidden(node_path: str) -> bool:
-    return any(node_path == d or node_path.startswith(d + "/") for d in FORBIDDEN_DIRS)
+    return node_path.endswith(FORBIDDEN_SUFFIXES) or any(node_path == d or node_path.startswith(d + "/") for d in FORBIDDEN_DIRS)
 
 
 def _read_small(root: Path, abs_path: str) -> str:

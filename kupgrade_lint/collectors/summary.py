@@ -6,6 +6,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from kupgrade_lint.urls import strip_userinfo
+
 
 @dataclass(frozen=True)
 class CollectSummary:
@@ -48,7 +50,7 @@ class Tally:
 
     def error(self, what: str, reason: str) -> None:
         with self._lock:
-            self.errors.append({"what": what, "reason": reason})
+            self.errors.append({"what": strip_userinfo(what), "reason": strip_userinfo(reason)})
             self._show()
 
     def _show(self) -> None:

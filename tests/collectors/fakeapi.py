@@ -3,15 +3,17 @@
 HTTPS on 127.0.0.1 with a bearer token; discovery from data/discovery-v1.*.json (derived from
 the official OpenAPI specs, see data/README.md); List objects with limit/continue pagination;
 ``kind: Status`` errors; Prometheus text at /metrics. Every request is recorded so tests can
-prove what the collector asked for. Faults (403, 429, slow, truncated, 410, 503) are set per
-path.
+prove what the collector asked for. Faults (403, 429, slow, truncated, 410, 503, connection
+resets, bodies cut short, bodies that stall halfway) are set per path.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import socket
 import ssl
+import struct
 import threading
 import time
 from dataclasses import dataclass, field
@@ -66,6 +68,11 @@ class Fault:
     truncated: bool = False
     expire_continue: int = 0  # how many continue requests get 410
     inconsistent_token: bool = False
+    reset: bool = False  # close the connection with a TCP reset instead of answering
+    short_body: bool = False  # announce a longer body than is sent, then close
+    stall: float = 0.0  # send half the body, then wait this long before the rest
+    trickle: float = 0.0  # send the body a byte at a time, this many seconds apart
+    padding: int = 0  # bytes of whitespace after a valid (empty) list body
 
 
 @dataclass
@@ -231,6 +238,49 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._status(fault.status, fault.message or _REASONS.get(fault.status, "error"), headers=headers)
             if fault.truncated:
                 self._send(200, b'{"kind":"List","apiVersion":"v1","metadata":{},"items":[{"metadata":{"na')
+                return 200
+            if fault.reset:
+                self._record.status = -1
+                self.close_connection = True
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.connection.close()
+                return -1
+            if fault.padding:
+                body = json.dumps({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": []}).encode()
+                self._send(200, body + b" " * fault.padding)
+                return 200
+            if fault.trickle:
+                body = json.dumps({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": []}).encode()
+                self._record.status = 200
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                try:
+                    for i in range(len(body)):
+                        self.wfile.write(body[i : i + 1])
+                        self.wfile.flush()
+                        time.sleep(fault.trickle)
+                except OSError:
+                    pass
+                self.close_connection = True
+                return 200
+            if fault.short_body or fault.stall:
+                body = json.dumps({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": []}).encode()
+                self._record.status = 200
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body) * (4 if fault.short_body else 1)))
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                if fault.stall:
+                    time.sleep(fault.stall)
+                    try:
+                        self.wfile.write(body[len(body) // 2 :])
+                    except OSError:
+                        pass
+                self.close_connection = True
                 return 200
         if method != "GET":
             return self._status(405, f"the fake server only serves GET, not {method}")

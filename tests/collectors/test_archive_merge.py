@@ -49,14 +49,14 @@ def test_unsafe_archive_is_refused(tmp_path):
 def test_merge_cluster_and_nodes(tmp_path):
     cluster = _snapshot(tmp_path / "cluster", {"cluster/core/v1/nodes.json": "{}"}, version={"gitVersion": "v1.21.8"},
                         errors=[{"what": "list batch/v1 jobs in all namespaces", "reason": "403 Forbidden: no"}])
-    n1 = _snapshot(tmp_path / "n1", {"nodes/n1/etc/kubernetes/kubelet.env": "A=1\n"})
-    n2 = _snapshot(tmp_path / "n2", {"nodes/n2/etc/kubernetes/kubelet.env": "A=2\n", "nodes/n1/etc/kubernetes/kubelet.env": "A=other\n"},
+    n1 = _snapshot(tmp_path / "n1", {"nodes/n1/etc/kubernetes/kubelet.env": "A=--v=1\n"})
+    n2 = _snapshot(tmp_path / "n2", {"nodes/n2/etc/kubernetes/kubelet.env": "A=--v=2\n", "nodes/n1/etc/kubernetes/kubelet.env": "A=--v=3\n"},
                    errors=[{"what": "copy /x from node n2", "reason": "cannot read: denied"}])
     n2_archive = write_tar_gz(n2, tmp_path / "n2.tar.gz")
     out = tmp_path / "merged"
     summary = merge_snapshots([cluster, n1, n2_archive], out)
-    assert (out / "nodes/n1/etc/kubernetes/kubelet.env").read_text() == "A=1\n"  # first copy kept
-    assert (out / "nodes/n2/etc/kubernetes/kubelet.env").read_text() == "A=2\n"
+    assert (out / "nodes/n1/etc/kubernetes/kubelet.env").read_text() == "A=--v=1\n"  # first copy kept
+    assert (out / "nodes/n2/etc/kubernetes/kubelet.env").read_text() == "A=--v=2\n"
     meta = json.loads((out / "kupgrade-snapshot.json").read_text())
     assert meta["server_version"] == {"gitVersion": "v1.21.8"}
     whats = [e["what"] for e in meta["collection_errors"]]

@@ -226,7 +226,8 @@ def test_helm_releases_keep_only_the_deployed_manifest(fake_cluster, tmp_path):
     web = (tmp_path / "helm/apps/web.yaml").read_text()
     assert "kind: Deployment" in web and "name: web\n" in web and "web-old" not in web
     assert "# Source: web/templates/deployment.yaml" in web
-    assert "kind: Secret" in web and "password" not in web  # the rendered Secret lost its data
+    # The rendered Secret keeps its identity and key names; its values are gone.
+    assert "kind: Secret" in web and "  password: REDACTED\n" in web
     assert "name: legacy-new" in (tmp_path / "helm/legacy-ns/legacy.yaml").read_text()  # Helm 2
     assert "name: cm-release" in (tmp_path / "helm/monitoring/cm-release.yaml").read_text()  # ConfigMap driver
     assert sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "helm").rglob("*.yaml")) == [

@@ -171,3 +171,34 @@ def test_no_node_name_and_no_root(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(CollectionError, match="cannot tell the node name"):
         collect_node(tmp_path / "empty", tmp_path / "out")
+
+
+def test_reduced_node_files_give_the_same_findings_on_the_same_lines(tmp_path):
+    """The seed's node files through collect node: what the checks read survives, line for line."""
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.conftest import SEED
+
+    copy = tmp_path / "seed"
+    shutil.copytree(SEED, copy)
+    shutil.rmtree(copy / "nodes")
+    changed = 0
+    for node in sorted((SEED / "nodes").iterdir()):
+        summary = collect_node(node, tmp_path / node.name, node_name=node.name)
+        assert summary.errors == ()
+        shutil.copytree(tmp_path / node.name / "nodes" / node.name, copy / "nodes" / node.name)
+        for file in (copy / "nodes" / node.name).rglob("*"):
+            if file.is_file():
+                reduced, original = file.read_text(), (SEED / file.relative_to(copy)).read_text()
+                assert len(reduced.splitlines()) == len(original.splitlines()), file
+                changed += reduced != original
+
+    def findings(snapshot: Path) -> list[tuple]:
+        run = subprocess.run([sys.executable, "-m", "kupgrade_lint", "scan", "--snapshot", str(snapshot), "--target", "v1.21.14", "-o", "json"],
+                             capture_output=True, text=True, check=False)
+        return [(f["rule_id"], f["location"].get("node"), f["location"].get("file"), f["location"].get("line"), f["message"]) for f in json.loads(run.stdout)["findings"]]
+
+    assert changed  # comments, unit keys and kubeconfig credentials were dropped...
+    assert findings(copy) == findings(SEED)  # ...and nothing the checks read
