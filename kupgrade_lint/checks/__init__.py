@@ -95,6 +95,7 @@ def load_checks() -> dict[str, CheckFunction]:
         kubeadm_manifests,
         in_tree_plugin,
         monitoring,
+        node_certificates,
         removed_api,
         removed_flag,
         version_skew,

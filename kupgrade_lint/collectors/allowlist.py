@@ -500,8 +500,8 @@ class NodeFileRule:
 
     ``form``: ``env`` (systemd environment file), ``unit`` (systemd unit or drop-in),
     ``kubeconfig``, ``config`` (component configuration YAML), ``manifest`` (static pod YAML),
-    ``toml`` (containerd, reduced to CONTAINERD_TOML_KEYS). A file that does not parse as its
-    form is not copied.
+    ``toml`` (containerd, reduced to CONTAINERD_TOML_KEYS), ``certificate`` (PEM, reduced to its
+    CERTIFICATE blocks). A file that does not parse as its form is not copied.
     """
 
     directory: str
@@ -540,6 +540,9 @@ NODE_FILES: tuple[NodeFileRule, ...] = (
     NodeFileRule("/etc/kubernetes", re.compile(r"^[^/]+\.conf$"), "kubeconfig"),
     _exact("/root/.kube/config", "kubeconfig"),
     _exact("/etc/containerd/config.toml", "toml"),
+    # Public certificates of the control plane (kubeadm's /etc/kubernetes/pki, kubespray's
+    # /etc/kubernetes/ssl), for their expiry: only CERTIFICATE blocks are kept, never a key.
+    *(NodeFileRule(d, re.compile(r"^[^/]+\.crt$"), "certificate") for d in ("/etc/kubernetes/pki", "/etc/kubernetes/pki/etcd", "/etc/kubernetes/ssl")),
 ) + tuple(_exact(f"{d}/kubelet.service", "unit") for d in SYSTEMD_UNIT_DIRS) + tuple(
     NodeFileRule(f"{d}/kubelet.service.d", re.compile(r"^[^/]+\.conf$"), "unit") for d in SYSTEMD_UNIT_DIRS
 )
@@ -551,9 +554,21 @@ UNIT_KEYS = frozenset({"ExecStart", "Environment", "EnvironmentFile"})
 CONTAINERD_TOML_KEYS = frozenset({"version", "sandbox_image", "SystemdCgroup", "systemd_cgroup", "snapshotter", "default_runtime_name", "runtime_type"})
 
 # Never read, whatever links point there: the PKI directories (kubeadm, kubespray, the
-# kubelet's) and private key files anywhere.
+# kubelet's) and private key files anywhere; of the PKI directories only their ``*.crt``
+# certificate files (CERTIFICATE_DIRS) are read, and a file holding a private key is refused.
 FORBIDDEN_DIRS = ("/etc/kubernetes/pki", "/etc/kubernetes/ssl", "/var/lib/kubelet/pki", "/etc/ssl/private")
 FORBIDDEN_SUFFIXES = (".key",)
+CERTIFICATE_DIRS = ("/etc/kubernetes/pki", "/etc/kubernetes/pki/etcd", "/etc/kubernetes/ssl")
+
+
+def forbidden_node_path(node_path: str) -> bool:
+    """True for a path never read: a key file, or anything in a PKI directory but its certificates."""
+    if node_path.endswith(FORBIDDEN_SUFFIXES):
+        return True
+    directory, _, name = node_path.rpartition("/")
+    if node_path in CERTIFICATE_DIRS or (directory in CERTIFICATE_DIRS and name.endswith(".crt")):
+        return False
+    return any(node_path == d or node_path.startswith(d + "/") for d in FORBIDDEN_DIRS)
 
 
 def node_file_rule(abs_path: str) -> NodeFileRule | None:

@@ -20,10 +20,11 @@ import stat
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-from kupgrade_lint.collectors.allowlist import FORBIDDEN_DIRS, FORBIDDEN_SUFFIXES, NODE_FILES, node_file_rule
+from kupgrade_lint.collectors.allowlist import NODE_FILES, forbidden_node_path, node_file_rule
 from kupgrade_lint.collectors.metadata import write_metadata
 from kupgrade_lint.collectors.redact import (
     PRIVATE_KEY_MARKER,
+    certificates_only,
     Unparseable,
     redact_config_file,
     redact_containerd_toml,
@@ -36,6 +37,13 @@ from kupgrade_lint.collectors.summary import CollectSummary
 from kupgrade_lint.errors import CollectionError
 from kupgrade_lint.urls import strip_userinfo
 
+def _certificates(text: str) -> str:
+    pem = certificates_only(text)
+    if not pem:
+        raise Unparseable("no PEM CERTIFICATE block")
+    return pem
+
+
 # How each form of file is reduced before it is written (allowlist.NodeFileRule.form).
 REDUCERS: dict[str, Callable[[str], str]] = {
     "env": redact_env_file,
@@ -44,6 +52,7 @@ REDUCERS: dict[str, Callable[[str], str]] = {
     "config": redact_config_file,
     "manifest": redact_manifest_file,
     "toml": redact_containerd_toml,
+    "certificate": _certificates,
 }
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -197,7 +206,7 @@ def _resolve(root: Path, abs_path: str) -> str | None:
 
 
 def _forbidden(node_path: str) -> bool:
-    return node_path.endswith(FORBIDDEN_SUFFIXES) or any(node_path == d or node_path.startswith(d + "/") for d in FORBIDDEN_DIRS)
+    return forbidden_node_path(node_path)
 
 
 def _read_small(root: Path, abs_path: str) -> str:

@@ -202,3 +202,26 @@ def test_reduced_node_files_give_the_same_findings_on_the_same_lines(tmp_path):
 
     assert changed  # comments, unit keys and kubeconfig credentials were dropped...
     assert findings(copy) == findings(SEED)  # ...and nothing the checks read
+
+
+def test_public_certificates_of_the_pki_directories_are_copied_and_nothing_else(tmp_path):
+    """For their expiry (rule KUP037): *.crt of /etc/kubernetes/pki (and pki/etcd, ssl), CERTIFICATE blocks only."""
+    from tests.test_rule_cases import make_certificate
+
+    root = tmp_path / "node"
+    cert = make_certificate("san", "kubernetes")
+    _write(root, "/etc/hostname", "master-1\n")
+    _write(root, "/etc/kubernetes/pki/apiserver.crt", cert)
+    _write(root, "/etc/kubernetes/pki/etcd/server.crt", cert)
+    _write(root, "/etc/kubernetes/pki/apiserver.key", KEY)
+    _write(root, "/etc/kubernetes/pki/front-proxy-client.crt", cert + KEY)  # a key where a certificate belongs
+    _write(root, "/etc/kubernetes/pki/sa.pub", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n")
+    out = tmp_path / "out"
+    collect_node(root, out)
+    files = {str(p.relative_to(out)): p.read_text() for p in out.rglob("*") if p.is_file()}
+    assert files["nodes/master-1/etc/kubernetes/pki/apiserver.crt"] == cert
+    assert files["nodes/master-1/etc/kubernetes/pki/etcd/server.crt"] == cert
+    assert not [f for f in files if f.endswith((".key", ".pub", "front-proxy-client.crt"))]
+    _no_secrets(out)
+    reasons = {e["what"]: e["reason"] for e in json.loads(files["kupgrade-snapshot.json"])["collection_errors"]}
+    assert reasons["copy /etc/kubernetes/pki/front-proxy-client.crt from node master-1"] == "it holds a private key; never copied"
