@@ -2,7 +2,7 @@
 # pyproject.toml), used by deploy/collect-job.yaml and deploy/node-collector-daemonset.yaml.
 #
 #   docker build -t ghcr.io/kupgrade-lint/kupgrade-lint:0.1.0 .
-#   docker run --rm --read-only --tmpfs /tmp -v "$PWD:/work:ro" -w /work \
+#   docker run --rm --read-only --tmpfs /tmp -v "$PWD:/repo:ro" -w /repo \
 #     ghcr.io/kupgrade-lint/kupgrade-lint:0.1.0 scan --manifests . --current 1.20 --target 1.21
 #
 # It runs as an unprivileged user (65532) and writes nothing outside /tmp and the directories
