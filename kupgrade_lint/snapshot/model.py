@@ -76,10 +76,17 @@ class KubeObject:
         return self.document.content_line(self.prefix + tuple(path), offset)
 
     def location(self, *path: Any, line: int | None = None, field_path: str | None = None) -> Location:
-        """Location of this object (and of ``path`` inside it, for the line)."""
+        """Location of this object (and of ``path`` inside it, for the line and column).
+
+        A ``line`` given by the caller (inside an embedded text) has no column.
+        """
+        column = None
+        if line is None:
+            line, column = self.document.position_of(self.prefix + tuple(path))
         return Location(
             file=self.source.file,
-            line=line if line is not None else self.line(*path),
+            line=line,
+            column=column,
             node=self.source.node,
             api_version=self.api_version or None,
             kind=self.kind or None,
