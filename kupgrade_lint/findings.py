@@ -226,6 +226,8 @@ class Report:
     inputs: tuple[str, ...] = field(default=())
     unused_suppressions: tuple[str, ...] = field(default=())
     coverage: Coverage | None = None
+    # The --snapshot path as given (a directory or .tar.gz), when one was read: snapshot files are relative to it.
+    snapshot: str | None = None
 
     @property
     def active_findings(self) -> tuple[Finding, ...]:

@@ -144,6 +144,7 @@ class Snapshot:
     problems: list[InputProblem] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
     keep_alive: list = field(default_factory=list)  # e.g. the directory a .tar.gz was unpacked into
+    root: str | None = None  # the --snapshot path as given: the files of cluster objects and nodes are relative to it
     _kind_index: tuple[int, dict] | None = field(default=None, repr=False)
     _handed: dict = field(default_factory=dict, repr=False)
     _tick: int = field(default=0, repr=False)
