@@ -81,7 +81,7 @@ def _under(file: str, root: str) -> bool:
     return root in ("", ".") and not _is_absolute(file) or file == root or file.startswith(root + "/")
 
 
-class _Artifacts:
+class Artifacts:
     """Turns a location's file into an ``artifactLocation`` (see the module docstring)."""
 
     def __init__(self, report: Report) -> None:
@@ -146,7 +146,7 @@ def _relative_or_absolute(path: str) -> dict[str, Any]:
     return {"uri": quote(path), "uriBaseId": SRCROOT}
 
 
-def _locations(location: Location, artifacts: _Artifacts) -> list[dict[str, Any]]:
+def _locations(location: Location, artifacts: Artifacts) -> list[dict[str, Any]]:
     entry: dict[str, Any] = {}
     physical: dict[str, Any] = {"artifactLocation": artifacts.location(location)}
     if location.file and location.line:
@@ -177,7 +177,7 @@ def _suppression(reason: str) -> dict[str, Any]:
     return {"kind": kind, "status": "accepted", "justification": reason}
 
 
-def _result(f: Finding, index: dict[str, int], artifacts: _Artifacts) -> dict[str, Any]:
+def _result(f: Finding, index: dict[str, int], artifacts: Artifacts) -> dict[str, Any]:
     result: dict[str, Any] = {
         "ruleId": f.rule_id,
         "ruleIndex": index[f.rule_id],
@@ -264,7 +264,7 @@ def _document(report: Report, findings: list[Finding], limit_notes: list[dict[st
         limit_notes = limit_notes + [_note("warning", f"SARIF: {len(report.rules) - len(rules_in):,} of {len(report.rules):,} rules left out of the rule list "
                                                       f"(none with a result): GitHub code scanning rejects a run of more than {LIMITS.rules:,} rules.")]
     index = {rule.id: i for i, rule in enumerate(rules_in)}
-    artifacts = _Artifacts(report)
+    artifacts = Artifacts(report)
     results = [_result(f, index, artifacts) for f in findings]
     active = sum(1 for f in findings if f.suppressed_by is None)
     notes = list(limit_notes)
