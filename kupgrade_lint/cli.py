@@ -53,6 +53,7 @@ class OutputFormat(str, Enum):
     sarif = "sarif"
     markdown = "markdown"
     junit = "junit"
+    github = "github"
 
 
 class FailOn(str, Enum):

@@ -227,5 +227,6 @@ def judge(ctx: CheckContext) -> Report:
         findings=tuple(sorted(findings, key=Finding.sort_key)),
         rules=rules,
         inputs=tuple(snapshot.inputs),
+        snapshot=snapshot.root,
         coverage=read_coverage(snapshot, catalog),
     )

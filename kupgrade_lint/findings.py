@@ -60,6 +60,7 @@ class Location:
 
     ``file`` is relative to the scanned input (for node files it is the absolute path on the node,
     with ``node`` set); ``field`` is the path inside the object, e.g. ``spec.template.spec``.
+    ``column`` (1-based, in characters) is where the key of ``field`` starts on ``line``, when known.
     """
 
     file: str | None = None
@@ -70,6 +71,7 @@ class Location:
     namespace: str | None = None
     name: str | None = None
     field: str | None = None
+    column: int | None = None
 
     def __post_init__(self) -> None:
         _strip_userinfo_fields(self, ("file", "node", "namespace", "name", "field"))
@@ -79,6 +81,7 @@ class Location:
             self.node or "",
             self.file or "",
             self.line or 0,
+            self.column or 0,
             self.kind or "",
             self.namespace or "",
             self.name or "",
@@ -223,6 +226,8 @@ class Report:
     inputs: tuple[str, ...] = field(default=())
     unused_suppressions: tuple[str, ...] = field(default=())
     coverage: Coverage | None = None
+    # The --snapshot path as given (a directory or .tar.gz), when one was read: snapshot files are relative to it.
+    snapshot: str | None = None
 
     @property
     def active_findings(self) -> tuple[Finding, ...]:

@@ -1,11 +1,12 @@
-"""YAML (and JSON) documents with the source line of every key, item and block scalar.
+"""YAML (and JSON) documents with the source line (and column) of every key, item and block scalar.
 
 Kubernetes objects are read as ``kubectl`` prints them; findings need the line of the field
 that is wrong, and, for configuration embedded in a ConfigMap (``data.ClusterConfiguration: |``),
 the line where the block's content starts so that lines inside it can be mapped back.
 
 Lines are needed only for the few documents that have findings, so the index of a document is
-built lazily on first use; JSON (what collectors write) is read with the json module, which is
+built lazily on first use; columns (1-based, in characters) come from the same index at no extra
+pass, so a code-scanning service can point at the key itself. JSON (what collectors write) is read with the json module, which is
 an order of magnitude faster than a YAML parser on the same text.
 
 Input is untrusted (a pull request, a colleague's snapshot), so reading is bounded: the text
@@ -108,10 +109,10 @@ class Document:
     objects) each look-up walks straight down its path, skipping siblings with the C decoder.
     """
 
-    __slots__ = ("data", "start_line", "_source", "_first_line", "_json", "_index", "_newlines", "_found", "_arrays")
+    __slots__ = ("data", "start_line", "_source", "_first_line", "_json", "_index", "_newlines", "_found", "_arrays", "_columns")
 
     def __init__(self, data: Any, start_line: int, text: "str | Callable[[], str]" = "", first_line: int = 1, is_json: bool = False,
-                 index: tuple[dict, dict] | None = None) -> None:
+                 index: tuple[dict, dict] | None = None, columns: dict | None = None) -> None:
         self.data = data
         self.start_line = start_line
         # The text, or a function that reads it again (large JSON files are not kept in memory).
@@ -120,8 +121,10 @@ class Document:
         self._json = is_json
         self._index = index
         self._newlines: list[int] | None = None
-        self._found: dict[tuple, int] = {}
+        self._found: dict[tuple, tuple[int, int | None]] = {}
         self._arrays: dict[tuple, list[int]] = {}
+        # The column of each indexed path (filled with the index; for JSON look-ups, with each one).
+        self._columns: dict = columns if columns is not None else {}
 
     @property
     def lines(self) -> dict:
@@ -140,29 +143,42 @@ class Document:
     def _built(self) -> tuple[dict, dict]:
         if self._index is None:
             if self._json:
-                self._index = (_json_index(self._text, self._first_line), {})
+                self._index = (_json_index(self._text, self._first_line, columns=self._columns), {})
             else:
-                self._index = _yaml_index(self._text, self._first_line)
+                self._index = _yaml_index(self._text, self._first_line, self._columns)
             self._source = ""  # the index is all that is needed from now on
         return self._index
 
     def line_of(self, path: Path) -> int:
         """Line of ``path`` or of its nearest ancestor that has one."""
+        return self.position_of(path)[0]
+
+    def position_of(self, path: Path) -> tuple[int, int | None]:
+        """Line and column (1-based, None when unknown) of ``path`` or of its nearest ancestor that has a line."""
         path = tuple(path)
         if self._json and self._index is None:
             if path not in self._found:
                 text = self._text
-                if self._newlines is None:
-                    self._newlines = [m.start() for m in re.finditer("\n", text)]
+                newlines = self._newline_offsets(text)
                 offset = _json_path_offset(text, path, arrays=self._arrays)
-                self._found[path] = bisect.bisect_right(self._newlines, offset) + self._first_line if offset is not None else self.start_line
+                if offset is None:
+                    self._found[path] = (self.start_line, None)
+                else:
+                    before = bisect.bisect_right(newlines, offset)
+                    column = offset - (newlines[before - 1] if before else -1)
+                    self._found[path] = (before + self._first_line, column)
             return self._found[path]
         lines = self.lines
         while path:
             if path in lines:
-                return lines[path]
+                return lines[path], self._columns.get(path)
             path = path[:-1]
-        return self.start_line
+        return self.start_line, None
+
+    def _newline_offsets(self, text: str) -> list[int]:
+        if self._newlines is None:
+            self._newlines = [m.start() for m in re.finditer("\n", text)]
+        return self._newlines
 
     def content_line(self, path: Path, offset: int) -> int:
         """Line of line ``offset`` (1-based) of the string at ``path`` (exact for block scalars)."""
@@ -184,12 +200,18 @@ class Document:
             if start is None:
                 return Document(_get(self.data, prefix), self.start_line, index=({}, {}))
             _, end = _DECODER.raw_decode(text, start)
-            line = text.count("\n", 0, start) + self._first_line
-            return Document(_get(self.data, prefix), line, index=(_json_index(text[start:end], line), {}))
+            newlines = self._newline_offsets(text)
+            before = bisect.bisect_right(newlines, start)
+            line = before + self._first_line
+            first_column = start - (newlines[before - 1] if before else -1)
+            columns: dict = {}
+            lines = _json_index(text[start:end], line, columns=columns, first_column=first_column)
+            return Document(_get(self.data, prefix), line, index=(lines, {}), columns=columns)
         n = len(prefix)
         lines = {k[n:]: v for k, v in self.lines.items() if k[:n] == prefix}
         blocks = {k[n:]: v for k, v in self.block_starts.items() if k[:n] == prefix}
-        return Document(_get(self.data, prefix), self.line_of(prefix), index=(lines, blocks))
+        columns = {k[n:]: v for k, v in self._columns.items() if k[:n] == prefix}
+        return Document(_get(self.data, prefix), self.line_of(prefix), index=(lines, blocks), columns=columns)
 
 
 _DECODER = json.JSONDecoder()
@@ -354,25 +376,28 @@ def _children(node: yaml.Node) -> list:
     return []
 
 
-def _index_node(node: yaml.Node, path: tuple, lines: dict, blocks: dict, offset: int) -> None:
+def _index_node(node: yaml.Node, path: tuple, lines: dict, blocks: dict, offset: int, columns: dict) -> None:
+    # Marks count characters from 0 (libyaml and the Python parser alike); columns are 1-based.
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.start_mark)
             child = path + (key,)
             lines[child] = key_node.start_mark.line + 1 + offset
+            columns[child] = key_node.start_mark.column + 1
             if isinstance(value_node, yaml.ScalarNode) and value_node.style in ("|", ">"):
                 blocks[child] = value_node.start_mark.line + 2 + offset
-            _index_node(value_node, child, lines, blocks, offset)
+            _index_node(value_node, child, lines, blocks, offset, columns)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             child = path + (i,)
             lines[child] = item.start_mark.line + 1 + offset
+            columns[child] = item.start_mark.column + 1
             if isinstance(item, yaml.ScalarNode) and item.style in ("|", ">"):
                 blocks[child] = item.start_mark.line + 2 + offset
-            _index_node(item, child, lines, blocks, offset)
+            _index_node(item, child, lines, blocks, offset, columns)
 
 
-def _yaml_index(text: str, first_line: int) -> tuple[dict, dict]:
+def _yaml_index(text: str, first_line: int, columns: dict | None = None) -> tuple[dict, dict]:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -381,13 +406,19 @@ def _yaml_index(text: str, first_line: int) -> tuple[dict, dict]:
     lines: dict = {}
     blocks: dict = {}
     if node is not None:
-        _index_node(node, (), lines, blocks, first_line - 1)
+        _index_node(node, (), lines, blocks, first_line - 1, columns if columns is not None else {})
     return lines, blocks
 
 
-def _json_index(text: str, first_line: int, base: tuple = ()) -> dict:
-    """The line of every key and array item of a JSON text, from a token scan."""
+def _json_index(text: str, first_line: int, base: tuple = (), columns: dict | None = None, first_column: int = 1) -> dict:
+    """The line of every key and array item of a JSON text, from a token scan (and its column, into ``columns``).
+
+    ``first_column``: the column of the text's first character (a slice of a longer line).
+    """
     lines: dict = {base: first_line} if base else {}
+    if columns is None:
+        columns = {}
+    line_start = 1 - first_column  # the offset of the current line's first character
     # Each open container: [is_object, its path, next array index or the last key].
     stack: list[list] = []
     expect_key = False
@@ -397,7 +428,10 @@ def _json_index(text: str, first_line: int, base: tuple = ()) -> dict:
     for match in _JSON_TOKEN.finditer(text):
         token = match.group()
         start = match.start()
-        line += count("\n", last, start)
+        breaks = count("\n", last, start)
+        if breaks:
+            line += breaks
+            line_start = text.rfind("\n", last, start) + 1
         last = start
         top = stack[-1] if stack else None
         if token == ",":
@@ -417,6 +451,7 @@ def _json_index(text: str, first_line: int, base: tuple = ()) -> dict:
             key = (json.loads(token) if "\\" in token else token[1:-1]) if token.startswith('"') else token
             top[2] = key
             lines[top[1] + (key,)] = line
+            columns[top[1] + (key,)] = start - line_start + 1
             expect_key = False
             continue
         # A value: the path it is stored at.
@@ -424,8 +459,9 @@ def _json_index(text: str, first_line: int, base: tuple = ()) -> dict:
             path: tuple = base
         else:
             path = top[1] + (top[2],)
-            if not top[0]:
-                lines.setdefault(path, line)
+            if not top[0] and path not in lines:
+                lines[path] = line
+                columns[path] = start - line_start + 1
         if token == "{":
             stack.append([True, path, None])
             expect_key = True

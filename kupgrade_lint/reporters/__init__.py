@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable, TextIO
 
 from kupgrade_lint.findings import Report
-from kupgrade_lint.reporters import json_report, junit, markdown, sarif, text
+from kupgrade_lint.reporters import github, json_report, junit, markdown, sarif, text
 
 Renderer = Callable[[Report, TextIO, bool], None]
 
@@ -15,4 +15,5 @@ RENDERERS: dict[str, Renderer] = {
     "sarif": sarif.render,
     "markdown": markdown.render,
     "junit": junit.render,
+    "github": github.render,
 }

@@ -14,6 +14,7 @@ def location_dict(location: Location) -> dict[str, Any]:
     return {
         "file": location.file,
         "line": location.line,
+        "column": location.column,
         "node": location.node,
         "api_version": location.api_version,
         "kind": location.kind,

@@ -91,6 +91,7 @@ def _load_snapshot_path(path: Path, result: Snapshot) -> None:
     if not path.exists():
         raise InputError(f"{path}: no such snapshot directory or archive (--snapshot)")
     result.inputs.append(str(path))
+    result.root = str(path)
     if not path.is_dir():
         # A FIFO or device named .tar.gz is refused before it is opened (opening one blocks).
         if not path.is_file() or not (path.name.endswith(".tar.gz") or path.name.endswith(".tgz")):

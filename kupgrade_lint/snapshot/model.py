@@ -76,10 +76,17 @@ class KubeObject:
         return self.document.content_line(self.prefix + tuple(path), offset)
 
     def location(self, *path: Any, line: int | None = None, field_path: str | None = None) -> Location:
-        """Location of this object (and of ``path`` inside it, for the line)."""
+        """Location of this object (and of ``path`` inside it, for the line and column).
+
+        A ``line`` given by the caller (inside an embedded text) has no column.
+        """
+        column = None
+        if line is None:
+            line, column = self.document.position_of(self.prefix + tuple(path))
         return Location(
             file=self.source.file,
-            line=line if line is not None else self.line(*path),
+            line=line,
+            column=column,
             node=self.source.node,
             api_version=self.api_version or None,
             kind=self.kind or None,
@@ -137,6 +144,7 @@ class Snapshot:
     problems: list[InputProblem] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
     keep_alive: list = field(default_factory=list)  # e.g. the directory a .tar.gz was unpacked into
+    root: str | None = None  # the --snapshot path as given: the files of cluster objects and nodes are relative to it
     _kind_index: tuple[int, dict] | None = field(default=None, repr=False)
     _handed: dict = field(default_factory=dict, repr=False)
     _tick: int = field(default=0, repr=False)
