@@ -99,6 +99,36 @@ def _fail(message: str, code: ExitCode = ExitCode.USAGE_OR_INPUT_ERROR) -> None:
     raise typer.Exit(int(code))
 
 
+def _selected_hop(report: Report, only_hop: Optional[str], next_hop: bool) -> Report:
+    """``--only-hop``/``--next-hop``: the finished report narrowed to one hop (the exit code follows it)."""
+    from kupgrade_lint.report_views import select_hop
+    from kupgrade_lint.versions import KubeVersion
+
+    if only_hop is not None and next_hop:
+        raise UsageError("--only-hop and --next-hop cannot be combined")
+    if next_hop:
+        return select_hop(report, report.hops[0].minor)
+    if only_hop is not None:
+        minor = KubeVersion.parse(only_hop)
+        if minor.patch is not None:
+            raise UsageError(f"--only-hop {only_hop}: give the minor the hop arrives at (e.g. {minor.minor_string}), not a patch")
+        return select_hop(report, minor.minor_string)
+    return report
+
+
+def _shown(report: Report, output: OutputFormat, baseline: Optional[Path]) -> Report:
+    """With --baseline, the reports people read (text, markdown) show only new findings; a note on
+    stderr counts the ones left out. JSON, SARIF and JUnit keep them, marked suppressed."""
+    if baseline is None or output not in (OutputFormat.text, OutputFormat.markdown):
+        return report
+    from kupgrade_lint.report_views import without_baselined
+
+    shown, hidden = without_baselined(report)
+    if hidden:
+        typer.echo(f"kupgrade-lint: --baseline: {hidden} known finding(s) not shown (JSON and SARIF list them as suppressed)", err=True)
+    return shown
+
+
 def _write(render, report: Report, output_file: Optional[Path], color: ColorMode) -> None:
     if output_file is not None:
         try:
@@ -282,6 +312,8 @@ def scan(
     registry_ca_file: Optional[Path] = typer.Option(None, "--registry-ca-file", help="CA bundle to verify the registries with, instead of the system CAs."),
     insecure_registry: bool = typer.Option(False, "--insecure-registry", help="Talk plain http to the registries (only when they really are plain http)."),
     strict: bool = typer.Option(False, "--strict", help="Exit 4 when part of the input was not checked (a collection finding, KUP090) and nothing at or above --fail-on was found."),
+    only_hop: Optional[str] = typer.Option(None, "--only-hop", metavar="MINOR", help="Report (and exit on) only the hop to this minor, e.g. 1.22, of the path planned to --target, plus what was not checked."),
+    next_hop: bool = typer.Option(False, "--next-hop", help="Report (and exit on) only the first hop of the path, plus what was not checked."),
 ) -> None:
     """Report what breaks at each hop of the upgrade to --target.
 
@@ -325,8 +357,9 @@ def scan(
         report = judge(prepared)
         report = apply_suppressions(report, inputs, config.suppress, read_baseline(baseline) if baseline else None)
         if generate_baseline is not None:
-            write_baseline(report, generate_baseline)
-            typer.echo(f"kupgrade-lint: wrote a baseline of {len(report.findings)} finding(s) to {generate_baseline}", err=True)
+            recorded = write_baseline(report, generate_baseline)
+            typer.echo(f"kupgrade-lint: wrote a baseline of {recorded} finding(s) to {generate_baseline}; exit 0 (--generate-baseline does not fail on findings)", err=True)
+        report = _selected_hop(report, only_hop, next_hop)
     except KupgradeError as exc:
         _fail(str(exc))
     except OSError as exc:
@@ -334,8 +367,8 @@ def scan(
     finally:
         if live_dir is not None:
             live_dir.cleanup()
-    _write(RENDERERS[output.value], report, output_file, color)
-    code = exit_code_for(report, fail_on, strict)
+    _write(RENDERERS[output.value], _shown(report, output, baseline), output_file, color)
+    code = ExitCode.CLEAN if generate_baseline is not None else exit_code_for(report, fail_on, strict)
     if code is ExitCode.NOT_CHECKED:
         typer.echo(f"kupgrade-lint: --strict: {_not_checked(report)} part(s) of the input were not checked (KUP090 not-checked findings)", err=True)
     raise typer.Exit(int(code))

@@ -211,6 +211,16 @@ class Coverage:
 
 
 @dataclass(frozen=True)
+class HopSelection:
+    """``scan --only-hop``/``--next-hop``: the report covers one hop of a path planned whole."""
+
+    minor: str
+    path_current: str
+    path_target: str
+    path_minors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Report:
     """The finished result of a scan; reporters only render it."""
 
@@ -223,6 +233,7 @@ class Report:
     inputs: tuple[str, ...] = field(default=())
     unused_suppressions: tuple[str, ...] = field(default=())
     coverage: Coverage | None = None
+    selection: HopSelection | None = None
 
     @property
     def active_findings(self) -> tuple[Finding, ...]:

@@ -10,7 +10,7 @@ import json
 from typing import Any, TextIO
 
 from kupgrade_lint.findings import Finding, Location, Report, Severity
-from kupgrade_lint.reporters.json_report import coverage_dict
+from kupgrade_lint.reporters.json_report import coverage_dict, selection_dict
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -114,6 +114,7 @@ def sarif_dict(report: Report) -> dict[str, Any]:
                     "unused_suppressions": list(report.unused_suppressions),
                     "hops": [{"from": h.source, "to": h.dest, "minor": h.minor, "images": list(h.images)} for h in report.hops],
                     "coverage": coverage_dict(report.coverage),
+                    "selected_hop": selection_dict(report),
                 },
                 "invocations": _invocations(report),
                 "results": [_result(f, index) for f in report.findings],
