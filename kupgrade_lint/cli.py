@@ -20,7 +20,63 @@ from kupgrade_lint.errors import KupgradeError, UsageError
 from kupgrade_lint.exit_codes import ExitCode
 from kupgrade_lint.findings import Report, Severity
 
+# -- the command line's conventions: one-line usage errors, help without type placeholders -------
+
+
+def _metavar(param) -> str:
+    """What help shows after an option: nothing for a flag, the choices, PATH, N, or the value's name."""
+    from typing import get_args
+
+    desc = param.type_descriptor
+    if param.is_flag:
+        return ""
+    if desc.is_choice:
+        return "[" + "|".join(str(getattr(c, "value", c)) for c in desc.choices or ()) + "]"
+    inner = (get_args(desc.annotation) or (desc.annotation,))[0] if desc.is_list else desc.annotation
+    if inner is Path:
+        return "PATH"
+    if inner in (int, float):
+        return "N"
+    return {"target": "VERSION", "current": "VERSION", "version": "MINOR", "manifests": "PATH"}.get(param.name, param.name.upper())
+
+
+def _plain_metavars(command) -> None:
+    for param in command.params:
+        if param.param_type_name == "option" and param.metavar is None:
+            param.metavar = _metavar(param)
+        elif param.param_type_name == "argument" and param.metavar is None:
+            param.metavar = param.name.upper()
+            param.display_type_rich = lambda ctx: None  # the name says it; no "<path>" after it
+    for sub in getattr(command, "commands", {}).values():
+        _plain_metavars(sub)
+
+
+class _Commands(typer.core.TyperGroup):
+    """The top-level command group: a usage error is one line on stderr and exit 2, never a framed box."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        _plain_metavars(self)
+        try:
+            code = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra)
+        except typer.TyperException as exc:  # click's UsageError, BadParameter, NoSuchOption, FileError ...
+            if type(exc).__name__ == "NoArgsIsHelpError":  # a group called without a command: its help
+                typer.echo(exc.format_message(), err=True)
+            else:
+                context = getattr(exc, "ctx", None)
+                where = f" (see '{context.command_path} --help')" if context is not None else ""
+                typer.echo(f"kupgrade-lint: error: {' '.join(exc.format_message().split()).rstrip('.')}{where}", err=True)
+            code = int(ExitCode.USAGE_OR_INPUT_ERROR)
+        except typer.Abort:
+            typer.echo("kupgrade-lint: aborted", err=True)
+            code = int(ExitCode.USAGE_OR_INPUT_ERROR)
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=_Commands,
+    rich_markup_mode=None,
     name="kupgrade-lint",
     help=(
         "Tell, before you start, everything that will break when you upgrade a kubeadm cluster, hop by hop.\n\n"
@@ -29,7 +85,7 @@ app = typer.Typer(
         "4 with --strict: something was not checked (a collection finding) and nothing at or above --fail-on was found."
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_show_locals=False,
 )
 
@@ -392,6 +448,23 @@ def _ask_registries(ctx, registry_config: Optional[Path], ca_file: Optional[Path
     typer.echo(f"kupgrade-lint: asked the registries for {summary.resources_listed} of {len(images)} image(s); {len(summary.errors)} could not be asked", err=True)
 
 
+# -o/--output is the format of a report everywhere; collectors write a snapshot, given with --to.
+# The old -o/--output of collect is refused with a pointer to --to rather than taken as a path.
+_RENAMED_OUTPUT = typer.Option(None, "--output", "-o", hidden=True)
+
+
+def _refuse_renamed(renamed: Optional[str]) -> None:
+    if renamed is not None:
+        _fail(f"-o/--output {renamed}: collect writes a snapshot, not a report; give where with --to {renamed} (-o/--output is a report's format)")
+
+
+def _snapshot_destination(output: Optional[Path], renamed: Optional[str], command: str) -> Path:
+    _refuse_renamed(renamed)
+    if output is None:
+        _fail(f"{command} needs --to DIR or --to FILE.tar.gz (where to write the snapshot)")
+    return output
+
+
 collect_app = typer.Typer(help="Write a snapshot (directory or .tar.gz) from a live cluster or from a node.", no_args_is_help=False)
 app.add_typer(collect_app, name="collect")
 
@@ -452,7 +525,8 @@ def _collect_cluster_into(directory: Path, kubeconfig: Optional[str], context: O
 @collect_app.callback(invoke_without_command=True)
 def collect(
     ctx: typer.Context,
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Snapshot directory (new or empty) or FILE.tar.gz."),
+    output: Optional[Path] = typer.Option(None, "--to", help="Snapshot directory (new or empty) or FILE.tar.gz."),
+    renamed: Optional[str] = _RENAMED_OUTPUT,
     kubeconfig: Optional[str] = typer.Option(None, "--kubeconfig", help="Kubeconfig file [default: $KUBECONFIG, ~/.kube/config, in-cluster]."),
     context: Optional[str] = typer.Option(None, "--context", help="Kubeconfig context [default: current]."),
     node_snapshots: List[Path] = typer.Option([], "--nodes", help="Node snapshots (`collect node` output) to merge in; repeatable."),
@@ -465,8 +539,9 @@ def collect(
 
     if ctx.invoked_subcommand is not None:
         return
+    _refuse_renamed(renamed)
     if output is None:
-        _fail("collect needs --output DIR or --output FILE.tar.gz")
+        _fail("collect needs --to DIR or --to FILE.tar.gz (where to write the snapshot)")
     try:
         catalog = load_catalog(catalog_files)
         _check_node_snapshots(node_snapshots)
@@ -477,12 +552,15 @@ def collect(
 
 @collect_app.command("node")
 def collect_node_command(
-    output: Path = typer.Option(..., "--output", "-o", help="Snapshot directory (new or empty) or FILE.tar.gz."),
+    output: Optional[Path] = typer.Option(None, "--to", help="Snapshot directory (new or empty) or FILE.tar.gz [required]."),
+    renamed: Optional[str] = _RENAMED_OUTPUT,
     root: Path = typer.Option(Path("/"), "--root", help="The node's filesystem root (a mounted or copied node works too)."),
     node_name: Optional[str] = typer.Option(None, "--node-name", help="Node name [default: the kubelet's --hostname-override, else /etc/hostname]."),
 ) -> None:
     """Copy the node files the checks read (kubelet env files and units, static pods, kubeconfigs without credentials)."""
     from kupgrade_lint.collectors.node import collect_node
+
+    output = _snapshot_destination(output, renamed, "collect node")
 
     def write(directory: Path) -> None:
         summary = collect_node(root, directory, node_name=node_name)
@@ -494,7 +572,8 @@ def collect_node_command(
 @collect_app.command("registry")
 def collect_registry_command(
     repository: str = typer.Option(..., "--repository", "-r", help="The cluster's imageRepository: host[:port]/path, e.g. myregistry:5000/google-containers."),
-    output: Path = typer.Option(..., "--output", "-o", help="Snapshot directory (new, empty, or an existing snapshot to add registry/ to) or FILE.tar.gz."),
+    output: Optional[Path] = typer.Option(None, "--to", help="Snapshot directory (new, empty, or an existing snapshot to add registry/ to) or FILE.tar.gz [required]."),
+    renamed: Optional[str] = _RENAMED_OUTPUT,
     images: List[str] = typer.Option([], "--image", help="Image name under the repository; repeatable [default: the images kubeadm pulls]."),
     insecure_http: bool = typer.Option(False, "--insecure-http", help="Talk plain http instead of https."),
     ca_file: Optional[Path] = typer.Option(None, "--ca-file", help="CA bundle to verify the registry with, instead of the system CAs."),
@@ -505,6 +584,7 @@ def collect_registry_command(
     """List the tags the image registry holds for each image kubeadm pulls (GET only)."""
     from kupgrade_lint.collectors.registry import DEFAULT_IMAGES, collect_registry
 
+    output = _snapshot_destination(output, renamed, "collect registry")
     if password_stdin != (username is not None):
         _fail("--username and --password-stdin go together")
     credentials = None

@@ -148,10 +148,10 @@ def test_collect_node_refuses_a_non_empty_directory_and_writes_an_archive(tmp_pa
     busy = tmp_path / "busy"
     busy.mkdir()
     (busy / "x").write_text("")
-    refused = run("collect", "node", "--root", str(SEED / "nodes" / "master-1"), "-o", str(busy))
+    refused = run("collect", "node", "--root", str(SEED / "nodes" / "master-1"), "--to", str(busy))
     assert refused.exit_code == 2 and "must be new or empty" in refused.stderr
     archive = tmp_path / "master-1.tar.gz"
-    done = run("collect", "node", "--root", str(SEED / "nodes" / "master-1"), "-o", str(archive))
+    done = run("collect", "node", "--root", str(SEED / "nodes" / "master-1"), "--to", str(archive))
     assert done.exit_code == 0 and done.stdout.strip() == str(archive) and archive.stat().st_size > 0
     scanned = run("scan", "--snapshot", str(archive), "--current", "v1.14.5", "--target", "1.15", "-o", "json")
     assert any(f["rule_id"] == "KUP010" and f["location"]["node"] == "master-1" for f in json.loads(scanned.stdout)["findings"])
@@ -301,3 +301,67 @@ def test_current_may_be_a_minor():
     within = run("scan", "--manifests", str(SEED / "cluster"), "--current", "1.20", "--target", "v1.20.15")
     assert (within.exit_code, within.stdout) == (2, "")
     assert within.stderr == "kupgrade-lint: error: the current version v1.20 needs a patch release to upgrade within 1.20 (e.g. v1.20.0)\n"
+
+
+# -- the command line's conventions ------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["scan", "--bogus"], "kupgrade-lint: error: No such option: --bogus (see 'kupgrade-lint scan --help')\n"),
+        (["scan", "--snapshot", "x"], "kupgrade-lint: error: Missing option '--target' / '-t' (see 'kupgrade-lint scan --help')\n"),
+        (["bogus"], "kupgrade-lint: error: No such command 'bogus' (see 'kupgrade-lint --help')\n"),
+        (["rules", "-o", "yaml"], None),
+    ],
+)
+def test_every_usage_error_is_one_line_on_stderr_with_exit_2(args: list, message: str | None):
+    result = run(*args)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("kupgrade-lint: error: ")
+    assert "╭" not in result.stderr and "│" not in result.stderr
+    if message is not None:
+        assert result.stderr == message
+    else:
+        assert "'yaml' is not one of 'text', 'json', 'markdown'" in result.stderr
+
+
+def test_a_usage_error_from_the_installed_program_is_one_line_too():
+    proc = subprocess.run([sys.executable, "-m", "kupgrade_lint", "images", "--nope"], capture_output=True, text=True, check=False)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == "kupgrade-lint: error: No such option: --nope (see 'python -m kupgrade_lint images --help')\n"
+
+
+@pytest.mark.parametrize("command", [[], ["scan"], ["collect"], ["collect", "node"], ["collect", "registry"], ["rules"], ["images"], ["diff"], ["report", "merge"]])
+def test_help_has_no_type_placeholders_and_no_frames(command: list):
+    import re
+
+    result = run(*command, "--help")
+    assert result.exit_code == 0 and result.stderr == ""
+    assert not re.search(r"<(str|bool|int|float|path|list\[)", result.stdout, re.IGNORECASE), result.stdout
+    assert "╭" not in result.stdout and "│" not in result.stdout
+
+
+def test_scan_help_names_values_not_types():
+    out = run("scan", "--help").stdout
+    for shown in ("--target VERSION", "--current VERSION", "--only-hop MINOR", "--snapshot PATH", "--output [text|json|sarif|markdown|junit]", "--cert-expiry-days N"):
+        assert shown in out, shown
+    assert "--strict " in out and "--strict <" not in out and "--next-hop " in out
+
+
+def test_shell_completion_is_offered():
+    result = run("--help")
+    assert "--install-completion" in result.stdout and "--show-completion" in result.stdout
+
+
+@pytest.mark.parametrize("command", [["collect"], ["collect", "node"], ["collect", "registry", "-r", "r.example/k8s"]])
+def test_collect_takes_the_snapshot_path_with_to_and_refuses_the_old_output_option(command: list, tmp_path: Path):
+    old = run(*command, "-o", str(tmp_path / "snap"))
+    assert (old.exit_code, old.stdout) == (2, "")
+    assert old.stderr == (
+        f"kupgrade-lint: error: -o/--output {tmp_path / 'snap'}: collect writes a snapshot, not a report; "
+        f"give where with --to {tmp_path / 'snap'} (-o/--output is a report's format)\n"
+    )
+    assert not (tmp_path / "snap").exists()
+    missing = run(*command)
+    assert (missing.exit_code, missing.stdout) == (2, "")
+    assert missing.stderr == f"kupgrade-lint: error: {' '.join(command[:2]) if command[1:2] and not command[1].startswith('-') else 'collect'} needs --to DIR or --to FILE.tar.gz (where to write the snapshot)\n"
