@@ -58,6 +58,7 @@ class Release:
     sources: tuple[str, ...]
     origin: str
     kubeadm_min_kubelet_skew: int | None = None
+    final_patch: bool = False  # last_patch is the minor's final release: it is end of life
 
     def images_at(self, patch: int) -> ImageDefaults:
         """The kubeadm image defaults in force at patch release ``patch`` of this minor."""
@@ -362,6 +363,11 @@ class Catalog:
     def last_patch(self, minor: str) -> str | None:
         release = self.releases.get(minor)
         return release.last_patch if release else None
+
+    def final_patch(self, minor: str) -> bool:
+        """True when the catalog's last patch of ``minor`` is its final release (no newer patch exists)."""
+        release = self.releases.get(minor)
+        return bool(release and release.final_patch)
 
     def known_minors(self) -> list[str]:
         return sorted(self.releases, key=minor_key)

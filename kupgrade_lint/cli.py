@@ -20,7 +20,63 @@ from kupgrade_lint.errors import KupgradeError, UsageError
 from kupgrade_lint.exit_codes import ExitCode
 from kupgrade_lint.findings import Report, Severity
 
+# -- the command line's conventions: one-line usage errors, help without type placeholders -------
+
+
+def _metavar(param) -> str:
+    """What help shows after an option: nothing for a flag, the choices, PATH, N, or the value's name."""
+    from typing import get_args
+
+    desc = param.type_descriptor
+    if param.is_flag:
+        return ""
+    if desc.is_choice:
+        return "[" + "|".join(str(getattr(c, "value", c)) for c in desc.choices or ()) + "]"
+    inner = (get_args(desc.annotation) or (desc.annotation,))[0] if desc.is_list else desc.annotation
+    if inner is Path:
+        return "PATH"
+    if inner in (int, float):
+        return "N"
+    return {"target": "VERSION", "current": "VERSION", "version": "MINOR", "manifests": "PATH"}.get(param.name, param.name.upper())
+
+
+def _plain_metavars(command) -> None:
+    for param in command.params:
+        if param.param_type_name == "option" and param.metavar is None:
+            param.metavar = _metavar(param)
+        elif param.param_type_name == "argument" and param.metavar is None:
+            param.metavar = param.name.upper()
+            param.display_type_rich = lambda ctx: None  # the name says it; no "<path>" after it
+    for sub in getattr(command, "commands", {}).values():
+        _plain_metavars(sub)
+
+
+class _Commands(typer.core.TyperGroup):
+    """The top-level command group: a usage error is one line on stderr and exit 2, never a framed box."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        _plain_metavars(self)
+        try:
+            code = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False, **extra)
+        except typer.TyperException as exc:  # click's UsageError, BadParameter, NoSuchOption, FileError ...
+            if type(exc).__name__ == "NoArgsIsHelpError":  # a group called without a command: its help
+                typer.echo(exc.format_message(), err=True)
+            else:
+                context = getattr(exc, "ctx", None)
+                where = f" (see '{context.command_path} --help')" if context is not None else ""
+                typer.echo(f"kupgrade-lint: error: {' '.join(exc.format_message().split()).rstrip('.')}{where}", err=True)
+            code = int(ExitCode.USAGE_OR_INPUT_ERROR)
+        except typer.Abort:
+            typer.echo("kupgrade-lint: aborted", err=True)
+            code = int(ExitCode.USAGE_OR_INPUT_ERROR)
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=_Commands,
+    rich_markup_mode=None,
     name="kupgrade-lint",
     help=(
         "Tell, before you start, everything that will break when you upgrade a kubeadm cluster, hop by hop.\n\n"
@@ -29,7 +85,7 @@ app = typer.Typer(
         "4 with --strict: something was not checked (a collection finding) and nothing at or above --fail-on was found."
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_show_locals=False,
 )
 
@@ -98,6 +154,36 @@ def _fail(message: str, code: ExitCode = ExitCode.USAGE_OR_INPUT_ERROR) -> None:
 
     typer.echo(f"kupgrade-lint: error: {strip_userinfo(message)}", err=True)
     raise typer.Exit(int(code))
+
+
+def _selected_hop(report: Report, only_hop: Optional[str], next_hop: bool) -> Report:
+    """``--only-hop``/``--next-hop``: the finished report narrowed to one hop (the exit code follows it)."""
+    from kupgrade_lint.report_views import select_hop
+    from kupgrade_lint.versions import KubeVersion
+
+    if only_hop is not None and next_hop:
+        raise UsageError("--only-hop and --next-hop cannot be combined")
+    if next_hop:
+        return select_hop(report, report.hops[0].minor)
+    if only_hop is not None:
+        minor = KubeVersion.parse(only_hop)
+        if minor.patch is not None:
+            raise UsageError(f"--only-hop {only_hop}: give the minor the hop arrives at (e.g. {minor.minor_string}), not a patch")
+        return select_hop(report, minor.minor_string)
+    return report
+
+
+def _shown(report: Report, output: OutputFormat, baseline: Optional[Path]) -> Report:
+    """With --baseline, the reports people read (text, markdown) show only new findings; a note on
+    stderr counts the ones left out. JSON, SARIF and JUnit keep them, marked suppressed."""
+    if baseline is None or output not in (OutputFormat.text, OutputFormat.markdown):
+        return report
+    from kupgrade_lint.report_views import without_baselined
+
+    shown, hidden = without_baselined(report)
+    if hidden:
+        typer.echo(f"kupgrade-lint: --baseline: {hidden} known finding(s) not shown (JSON and SARIF list them as suppressed)", err=True)
+    return shown
 
 
 def _write(render, report: Report, output_file: Optional[Path], color: ColorMode) -> None:
@@ -283,6 +369,8 @@ def scan(
     registry_ca_file: Optional[Path] = typer.Option(None, "--registry-ca-file", help="CA bundle to verify the registries with, instead of the system CAs."),
     insecure_registry: bool = typer.Option(False, "--insecure-registry", help="Talk plain http to the registries (only when they really are plain http)."),
     strict: bool = typer.Option(False, "--strict", help="Exit 4 when part of the input was not checked (a collection finding, KUP090) and nothing at or above --fail-on was found."),
+    only_hop: Optional[str] = typer.Option(None, "--only-hop", metavar="MINOR", help="Report (and exit on) only the hop to this minor, e.g. 1.22, of the path planned to --target, plus what was not checked."),
+    next_hop: bool = typer.Option(False, "--next-hop", help="Report (and exit on) only the first hop of the path, plus what was not checked."),
 ) -> None:
     """Report what breaks at each hop of the upgrade to --target.
 
@@ -326,8 +414,9 @@ def scan(
         report = judge(prepared)
         report = apply_suppressions(report, inputs, config.suppress, read_baseline(baseline) if baseline else None)
         if generate_baseline is not None:
-            write_baseline(report, generate_baseline)
-            typer.echo(f"kupgrade-lint: wrote a baseline of {len(report.findings)} finding(s) to {generate_baseline}", err=True)
+            recorded = write_baseline(report, generate_baseline)
+            typer.echo(f"kupgrade-lint: wrote a baseline of {recorded} finding(s) to {generate_baseline}; exit 0 (--generate-baseline does not fail on findings)", err=True)
+        report = _selected_hop(report, only_hop, next_hop)
     except KupgradeError as exc:
         _fail(str(exc))
     except OSError as exc:
@@ -335,8 +424,8 @@ def scan(
     finally:
         if live_dir is not None:
             live_dir.cleanup()
-    _write(RENDERERS[output.value], report, output_file, color)
-    code = exit_code_for(report, fail_on, strict)
+    _write(RENDERERS[output.value], _shown(report, output, baseline), output_file, color)
+    code = ExitCode.CLEAN if generate_baseline is not None else exit_code_for(report, fail_on, strict)
     if code is ExitCode.NOT_CHECKED:
         typer.echo(f"kupgrade-lint: --strict: {_not_checked(report)} part(s) of the input were not checked (KUP090 not-checked findings)", err=True)
     raise typer.Exit(int(code))
@@ -358,6 +447,23 @@ def _ask_registries(ctx, registry_config: Optional[Path], ca_file: Optional[Path
         )
         load_registry_answers(Path(tmp), ctx.snapshot)
     typer.echo(f"kupgrade-lint: asked the registries for {summary.resources_listed} of {len(images)} image(s); {len(summary.errors)} could not be asked", err=True)
+
+
+# -o/--output is the format of a report everywhere; collectors write a snapshot, given with --to.
+# The old -o/--output of collect is refused with a pointer to --to rather than taken as a path.
+_RENAMED_OUTPUT = typer.Option(None, "--output", "-o", hidden=True)
+
+
+def _refuse_renamed(renamed: Optional[str]) -> None:
+    if renamed is not None:
+        _fail(f"-o/--output {renamed}: collect writes a snapshot, not a report; give where with --to {renamed} (-o/--output is a report's format)")
+
+
+def _snapshot_destination(output: Optional[Path], renamed: Optional[str], command: str) -> Path:
+    _refuse_renamed(renamed)
+    if output is None:
+        _fail(f"{command} needs --to DIR or --to FILE.tar.gz (where to write the snapshot)")
+    return output
 
 
 collect_app = typer.Typer(help="Write a snapshot (directory or .tar.gz) from a live cluster or from a node.", no_args_is_help=False)
@@ -420,7 +526,8 @@ def _collect_cluster_into(directory: Path, kubeconfig: Optional[str], context: O
 @collect_app.callback(invoke_without_command=True)
 def collect(
     ctx: typer.Context,
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Snapshot directory (new or empty) or FILE.tar.gz."),
+    output: Optional[Path] = typer.Option(None, "--to", help="Snapshot directory (new or empty) or FILE.tar.gz."),
+    renamed: Optional[str] = _RENAMED_OUTPUT,
     kubeconfig: Optional[str] = typer.Option(None, "--kubeconfig", help="Kubeconfig file [default: $KUBECONFIG, ~/.kube/config, in-cluster]."),
     context: Optional[str] = typer.Option(None, "--context", help="Kubeconfig context [default: current]."),
     node_snapshots: List[Path] = typer.Option([], "--nodes", help="Node snapshots (`collect node` output) to merge in; repeatable."),
@@ -433,8 +540,9 @@ def collect(
 
     if ctx.invoked_subcommand is not None:
         return
+    _refuse_renamed(renamed)
     if output is None:
-        _fail("collect needs --output DIR or --output FILE.tar.gz")
+        _fail("collect needs --to DIR or --to FILE.tar.gz (where to write the snapshot)")
     try:
         catalog = load_catalog(catalog_files)
         _check_node_snapshots(node_snapshots)
@@ -445,12 +553,15 @@ def collect(
 
 @collect_app.command("node")
 def collect_node_command(
-    output: Path = typer.Option(..., "--output", "-o", help="Snapshot directory (new or empty) or FILE.tar.gz."),
+    output: Optional[Path] = typer.Option(None, "--to", help="Snapshot directory (new or empty) or FILE.tar.gz [required]."),
+    renamed: Optional[str] = _RENAMED_OUTPUT,
     root: Path = typer.Option(Path("/"), "--root", help="The node's filesystem root (a mounted or copied node works too)."),
     node_name: Optional[str] = typer.Option(None, "--node-name", help="Node name [default: the kubelet's --hostname-override, else /etc/hostname]."),
 ) -> None:
     """Copy the node files the checks read (kubelet env files and units, static pods, kubeconfigs without credentials)."""
     from kupgrade_lint.collectors.node import collect_node
+
+    output = _snapshot_destination(output, renamed, "collect node")
 
     def write(directory: Path) -> None:
         summary = collect_node(root, directory, node_name=node_name)
@@ -462,7 +573,8 @@ def collect_node_command(
 @collect_app.command("registry")
 def collect_registry_command(
     repository: str = typer.Option(..., "--repository", "-r", help="The cluster's imageRepository: host[:port]/path, e.g. myregistry:5000/google-containers."),
-    output: Path = typer.Option(..., "--output", "-o", help="Snapshot directory (new, empty, or an existing snapshot to add registry/ to) or FILE.tar.gz."),
+    output: Optional[Path] = typer.Option(None, "--to", help="Snapshot directory (new, empty, or an existing snapshot to add registry/ to) or FILE.tar.gz [required]."),
+    renamed: Optional[str] = _RENAMED_OUTPUT,
     images: List[str] = typer.Option([], "--image", help="Image name under the repository; repeatable [default: the images kubeadm pulls]."),
     insecure_http: bool = typer.Option(False, "--insecure-http", help="Talk plain http instead of https."),
     ca_file: Optional[Path] = typer.Option(None, "--ca-file", help="CA bundle to verify the registry with, instead of the system CAs."),
@@ -473,6 +585,7 @@ def collect_registry_command(
     """List the tags the image registry holds for each image kubeadm pulls (GET only)."""
     from kupgrade_lint.collectors.registry import DEFAULT_IMAGES, collect_registry
 
+    output = _snapshot_destination(output, renamed, "collect registry")
     if password_stdin != (username is not None):
         _fail("--username and --password-stdin go together")
     credentials = None

@@ -158,7 +158,7 @@ def prepare(snapshot: Snapshot, catalog: Catalog, request: ScanRequest) -> Check
     facts, failed = run_isolated(snapshot, "reading the cluster facts", lambda: read_cluster_facts(snapshot, config))
     failures += failed
     current = request.current or facts.detect_current()[0]
-    hops = tuple(upgrade_path(current, request.target, catalog.last_patch))
+    hops = tuple(upgrade_path(current, request.target, catalog.last_patch, catalog.final_patch))
     return CheckContext(snapshot, catalog, config, facts, current, hops, request.options, setup_problems=tuple(failures))
 
 

@@ -214,6 +214,16 @@ class Coverage:
 
 
 @dataclass(frozen=True)
+class HopSelection:
+    """``scan --only-hop``/``--next-hop``: the report covers one hop of a path planned whole."""
+
+    minor: str
+    path_current: str
+    path_target: str
+    path_minors: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Report:
     """The finished result of a scan; reporters only render it."""
 
@@ -228,6 +238,7 @@ class Report:
     coverage: Coverage | None = None
     # The --snapshot path as given (a directory or .tar.gz), when one was read: snapshot files are relative to it.
     snapshot: str | None = None
+    selection: HopSelection | None = None
 
     @property
     def active_findings(self) -> tuple[Finding, ...]:

@@ -19,12 +19,15 @@ from kupgrade_lint.snapshot.model import Snapshot
 # Annotation on any object: comma-separated rule ids or names to ignore for that object.
 ANNOTATION = "kupgrade-lint.dev/ignore"
 BASELINE_VERSION = 1
+# The suppressed_by of a finding the baseline knows (reports people read leave these out).
+BASELINE_REASON = "baseline"
 
 
-def write_baseline(report: Report, path: Path) -> None:
-    """Record every current finding so that later scans report only new ones."""
+def write_baseline(report: Report, path: Path) -> int:
+    """Record every current finding (not the "not checked" ones) so that later scans report only new ones; how many."""
     entries = sorted({f.fingerprint for f in report.findings if f.category != "collection"})
     Path(path).write_text(json.dumps({"version": BASELINE_VERSION, "fingerprints": entries}, indent=2) + "\n", encoding="utf-8")
+    return len(entries)
 
 
 def read_baseline(path: Path) -> frozenset[str]:
@@ -81,7 +84,7 @@ def apply_suppressions(report: Report, snapshot: Snapshot, rules: Iterable[Suppr
                 reason = f"annotation {ANNOTATION} on {f.location.kind} {f.location.namespace or ''}/{f.location.name}".replace(" /", " ")
                 used.add(f"annotation:{key}")
             if reason is None and baseline is not None and f.fingerprint in baseline:
-                reason = "baseline"
+                reason = BASELINE_REASON
                 used.add(f"baseline:{f.fingerprint}")
         findings.append(replace(f, suppressed_by=reason) if reason else f)
     unused = [r.origin + f" ({r.rule})" for r in rules if r.origin not in used]

@@ -91,14 +91,23 @@ def includes_change(version: KubeVersion, minor: str, backported_to: tuple[str, 
     return False
 
 
-def upgrade_path(current: KubeVersion, target: KubeVersion, last_patch: Callable[[str], str | None]) -> list[Hop]:
+def upgrade_path(
+    current: KubeVersion, target: KubeVersion, last_patch: Callable[[str], str | None], final: Callable[[str], bool] = lambda minor: False
+) -> list[Hop]:
     """Plan the hops from ``current`` to ``target``, one minor per hop, through each minor's last patch.
 
     ``last_patch(minor)`` returns the newest patch release of a minor (from the catalog) or None when
     the catalog does not know the minor. A target given as a minor goes to that minor's last patch.
+
+    ``current`` may be a minor (``1.20``: some patch of 1.20): every hop goes to the next minor's
+    last patch whatever patch the cluster runs, so the path is the same; a change backported
+    within that minor is taken as not yet there (as for its ``.0``), which reports it rather
+    than hides it.
+
+    ``final(minor)`` is True when the catalog's last patch of ``minor`` is that minor's final
+    release (it is end of life): a patch above it does not exist and is an error. For a minor
+    still supported, a newer patch than the catalog's is allowed (the engine says what it assumes).
     """
-    if current.patch is None:
-        raise UsageError(f"the current version {current} needs a patch release (e.g. {current}.0)")
     if target.major != current.major:
         raise UsageError(f"cannot plan an upgrade from {current} to {target}: different major versions")
 
@@ -112,7 +121,13 @@ def upgrade_path(current: KubeVersion, target: KubeVersion, last_patch: Callable
     if target.minor_key < current.minor_key:
         raise UsageError(f"target {target} is lower than the current version {current}")
     resolve(target.minor)  # an unknown target is an error before anything else
+    for version in (current, target):
+        newest = last_patch(version.minor_string)
+        if newest is not None and version.patch is not None and final(version.minor_string) and version.patch > (KubeVersion.parse(newest).patch or 0):
+            raise UsageError(f"{version} does not exist: {version.minor_string} is end of life and its final release is v{newest}")
     if target.minor_key == current.minor_key:
+        if current.patch is None:
+            raise UsageError(f"the current version {current} needs a patch release to upgrade within {current.minor_string} (e.g. {current}.0)")
         if target.patch is None or target.patch <= current.patch:
             raise UsageError(f"target {target} is not newer than the current version {current}")
         return [Hop(current, target)]

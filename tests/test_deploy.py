@@ -166,7 +166,7 @@ def test_what_the_cli_writes_goes_to_an_emptydir(path):
             continue
         writable = [m["mountPath"] for m in container["volumeMounts"] if m["name"] in empty and not m.get("readOnly")]
         assert "/tmp" in writable
-        outputs = [command[i + 1] for i, w in enumerate(command) if w in ("--output-file", "--output", "-o") and command[i + 1].startswith("/")]
+        outputs = [command[i + 1] for i, w in enumerate(command) if w in ("--output-file", "--to") and command[i + 1].startswith("/")]
         assert outputs
         for out in outputs:
             assert any(out.startswith(w.rstrip("/") + "/") for w in writable if w != "/tmp"), out

@@ -295,7 +295,7 @@ def test_nodes_that_are_not_a_node_snapshot_are_a_usage_error_before_collecting(
 
 
 def test_collect_checks_its_node_snapshots_before_collecting(tmp_path: Path):
-    one_line_error(runner.invoke(app, ["collect", "-o", str(tmp_path / "out"), "--kubeconfig", str(tmp_path / "none"), "--nodes", str(SEED / "cluster")]),
+    one_line_error(runner.invoke(app, ["collect", "--to", str(tmp_path / "out"), "--kubeconfig", str(tmp_path / "none"), "--nodes", str(SEED / "cluster")]),
                    f"{SEED / 'cluster'}: not a node snapshot: no nodes/<node name>/ directory in it")
     assert not (tmp_path / "out").exists()
 

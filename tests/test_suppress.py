@@ -39,11 +39,47 @@ def test_config_suppression_marks_findings_and_lists_unused(tmp_path: Path):
 def test_baseline_round_trip_silences_known_findings(tmp_path: Path):
     baseline = tmp_path / "baseline.json"
     first = runner.invoke(app, ["scan", "--snapshot", str(SEED), "--target", "v1.21.14", "--generate-baseline", str(baseline), "-o", "json"])
-    assert first.exit_code == 1 and "wrote a baseline" in first.stderr
+    recorded = len(json.loads(baseline.read_text())["fingerprints"])
+    assert recorded == len(json.loads(first.stdout)["findings"]) > 0
+    # The seed has errors, yet generating a baseline exits 0 and says so.
+    assert first.exit_code == 0
+    assert first.stderr == f"kupgrade-lint: wrote a baseline of {recorded} finding(s) to {baseline}; exit 0 (--generate-baseline does not fail on findings)\n"
     code, data = scan_json("--baseline", str(baseline))
     assert code == 0
     assert all(f["suppressed_by"] == "baseline" for f in data["findings"])
+    assert data["summary"]["suppressed"] == recorded and data["summary"]["error"] == 0
     assert data["unused_suppressions"] == []
+
+
+def _seed_with_new_error(seed_copy: Path) -> None:
+    """Another Deployment last applied as extensions/v1beta1: a new KUP001 error the baseline does not know."""
+    shop = seed_copy / "cluster" / "shop"
+    (shop / "deployment-new.yaml").write_text((shop / "deployment-web.yaml").read_text().replace("web", "new"))
+
+
+def test_with_a_baseline_the_text_report_shows_and_counts_only_new_findings(seed_copy: Path, tmp_path: Path):
+    baseline = tmp_path / "baseline.json"
+    assert runner.invoke(app, ["scan", "--snapshot", str(seed_copy), "--target", "v1.21.14", "--generate-baseline", str(baseline)]).exit_code == 0
+    known = len(json.loads(baseline.read_text())["fingerprints"])
+    clean = runner.invoke(app, ["scan", "--snapshot", str(seed_copy), "--target", "v1.21.14", "--baseline", str(baseline)])
+    assert clean.exit_code == 0
+    assert "ERROR" not in clean.stdout and "suppressed" not in clean.stdout
+    assert clean.stdout.rstrip().endswith("0 error(s), 0 warning(s), 0 info")
+    assert clean.stderr == f"kupgrade-lint: --baseline: {known} known finding(s) not shown (JSON and SARIF list them as suppressed)\n"
+
+    _seed_with_new_error(seed_copy)
+    new = runner.invoke(app, ["scan", "--snapshot", str(seed_copy), "--target", "v1.21.14", "--baseline", str(baseline)])
+    assert new.exit_code == 1
+    assert [line for line in new.stdout.splitlines() if line.lstrip().startswith("ERROR")] == [
+        line for line in new.stdout.splitlines() if "Deployment shop/new" in line and line.lstrip().startswith("ERROR")
+    ]
+    assert len([line for line in new.stdout.splitlines() if line.lstrip().startswith("ERROR")]) == 1
+    assert new.stdout.rstrip().endswith("1 error(s), 0 warning(s), 0 info")
+    assert new.stderr == clean.stderr
+    # JSON keeps the known findings, marked suppressed, and counts only the new one.
+    data = json.loads(runner.invoke(app, ["scan", "--snapshot", str(seed_copy), "--target", "v1.21.14", "--baseline", str(baseline), "-o", "json"]).stdout)
+    assert data["summary"]["suppressed"] == known and data["summary"]["error"] == 1
+    assert [f["location"]["name"] for f in data["findings"] if not f["suppressed"]] == ["new"]
 
 
 def test_object_annotation_suppresses_that_object_only(seed_copy: Path):

@@ -71,6 +71,14 @@ def coverage_dict(coverage: Coverage | None) -> dict[str, Any] | None:
     }
 
 
+def selection_dict(report: Report) -> dict[str, Any] | None:
+    """``scan --only-hop/--next-hop``: the hop the report covers and the path it is part of; None for the whole path."""
+    s = report.selection
+    if s is None:
+        return None
+    return {"minor": s.minor, "path": {"current_version": s.path_current, "target_version": s.path_target, "hops": list(s.path_minors)}}
+
+
 def report_dict(report: Report) -> dict[str, Any]:
     counts = {"error": 0, "warning": 0, "info": 0, "suppressed": 0}
     for finding in report.findings:
@@ -87,6 +95,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "summary": counts,
         "unused_suppressions": list(report.unused_suppressions),
         "coverage": coverage_dict(report.coverage),
+        "selected_hop": selection_dict(report),
         "findings": [finding_dict(f) for f in report.findings],
     }
 

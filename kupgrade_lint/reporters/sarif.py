@@ -37,7 +37,7 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from kupgrade_lint.findings import Finding, Location, Report, RuleInfo, Severity
-from kupgrade_lint.reporters.json_report import coverage_dict
+from kupgrade_lint.reporters.json_report import coverage_dict, selection_dict
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -290,6 +290,7 @@ def _document(report: Report, findings: list[Finding], limit_notes: list[dict[st
             "unused_suppressions": list(report.unused_suppressions),
             "hops": [{"from": h.source, "to": h.dest, "minor": h.minor, "images": list(h.images)} for h in report.hops],
             "coverage": coverage_dict(report.coverage),
+            "selected_hop": selection_dict(report),
         },
         "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notes}] if notes or report.coverage is not None else [],
         "results": results,

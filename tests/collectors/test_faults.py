@@ -122,6 +122,6 @@ def test_a_password_in_the_server_url_is_never_printed(fake_cluster, tmp_path):
     with pytest.raises(CollectionError) as raised:
         collect_cluster(tmp_path / "direct", kubeconfig=str(kubeconfig), timeout=0.5, wanted=WANTED)
     assert "mk-server-url-password" not in str(raised.value) and "https://127.0.0.1:" in str(raised.value)
-    result = CliRunner().invoke(app, ["collect", "--kubeconfig", str(kubeconfig), "-o", str(tmp_path / "out")])
+    result = CliRunner().invoke(app, ["collect", "--kubeconfig", str(kubeconfig), "--to", str(tmp_path / "out")])
     assert result.exit_code != 0 and "cannot connect to https://127.0.0.1:" in result.stderr
     assert "mk-server-url-password" not in result.output + result.stderr

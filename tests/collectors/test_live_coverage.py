@@ -150,10 +150,10 @@ def test_custom_resources_a_user_catalog_marks_as_removed_are_listed(fake_cluste
         "sources": ["https://cert-manager.io/docs/releases/upgrading/remove-deprecated-apis/"],
     }]}))
     without = tmp_path / "without"
-    assert runner.invoke(app, ["collect", "--kubeconfig", str(env.kubeconfig), "-o", str(without)]).exit_code == 0
+    assert runner.invoke(app, ["collect", "--kubeconfig", str(env.kubeconfig), "--to", str(without)]).exit_code == 0
     assert not (without / "cluster/cert-manager.io").exists()
     snap = tmp_path / "snap"
-    done = runner.invoke(app, ["collect", "--kubeconfig", str(env.kubeconfig), "--catalog", str(user), "-o", str(snap)])
+    done = runner.invoke(app, ["collect", "--kubeconfig", str(env.kubeconfig), "--catalog", str(user), "--to", str(snap)])
     assert done.exit_code == 0, done.stderr
     assert (snap / "cluster/cert-manager.io/v1/certificates.json").is_file()
     report = json.loads(runner.invoke(app, ["scan", "--snapshot", str(snap), "--catalog", str(user), "--target", "1.22", "-o", "json"]).stdout)

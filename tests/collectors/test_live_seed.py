@@ -2,7 +2,7 @@
 
 The seed fixture's cluster objects are loaded into a v1.14-era fake apiserver (with the
 Prometheus Operator CRD group and the shop/cart Helm 3 release), then scanned three ways: live
-(`scan --kubeconfig`), offline from `collect -o DIR`, and with a restricted service account.
+(`scan --kubeconfig`), offline from `collect --to DIR`, and with a restricted service account.
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def test_live_scan_reports_the_seed_cluster_side_and_matches_the_offline_scan(li
     live = runner.invoke(app, ["scan", "--kubeconfig", str(live_seed.kubeconfig), "--target", "v1.21.14", "-o", "json"])
     assert live.exit_code == 1, live.stderr
     snap = tmp_path / "snap"
-    collected = runner.invoke(app, ["collect", "--kubeconfig", str(live_seed.kubeconfig), "-o", str(snap)])
+    collected = runner.invoke(app, ["collect", "--kubeconfig", str(live_seed.kubeconfig), "--to", str(snap)])
     assert collected.exit_code == 0, collected.stderr
     offline = runner.invoke(app, ["scan", "--snapshot", str(snap), "--target", "v1.21.14", "-o", "json"])
     assert _findings(live.stdout) == _findings(offline.stdout)

@@ -194,7 +194,7 @@ def planted_cluster(fake_cluster):
 def test_live_collect_and_scan_write_no_planted_secret(planted_cluster, tmp_path, monkeypatch):
     written: dict[str, bytes] = {}
     snap = tmp_path / "snap"
-    result = runner.invoke(app, ["collect", "--kubeconfig", str(planted_cluster.kubeconfig), "-o", str(snap)])
+    result = runner.invoke(app, ["collect", "--kubeconfig", str(planted_cluster.kubeconfig), "--to", str(snap)])
     assert result.exit_code == 0, result.stderr
     written.update(_tree(snap, "collect"))
     written["collect stdout+stderr"] = result.output.encode() + result.stderr.encode()
@@ -347,7 +347,7 @@ spec:
 def test_offline_collect_node_and_scan_write_no_planted_secret(tmp_path):
     root = make_planted_node(tmp_path / "node")
     snap = tmp_path / "snap"
-    result = runner.invoke(app, ["collect", "node", "--root", str(root), "-o", str(snap)])
+    result = runner.invoke(app, ["collect", "node", "--root", str(root), "--to", str(snap)])
     assert result.exit_code == 0, result.stderr
     written = _tree(snap, "collect node")
     written["collect node stdout+stderr"] = result.output.encode() + result.stderr.encode()

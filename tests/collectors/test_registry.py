@@ -508,7 +508,7 @@ def test_cli_adds_registry_into_an_existing_snapshot(plain: Registry, tmp_path: 
     (snap / "cluster").mkdir(parents=True)
     (snap / "cluster" / "keep.yaml").write_text("kind: List\nitems: []\n")
     result = runner.invoke(
-        app, ["collect", "registry", "--repository", f"{plain.host}/google-containers", "--image", "pause", "--image", "etcd", "--insecure-http", "-o", str(snap)]
+        app, ["collect", "registry", "--repository", f"{plain.host}/google-containers", "--image", "pause", "--image", "etcd", "--insecure-http", "--to", str(snap)]
     )
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().endswith(str(snap))
@@ -517,14 +517,14 @@ def test_cli_adds_registry_into_an_existing_snapshot(plain: Registry, tmp_path: 
     assert not tags_file(snap, plain, "google-containers/etcd").exists()
 
     archive = tmp_path / "registry.tar.gz"
-    result = runner.invoke(app, ["collect", "registry", "-r", f"{plain.host}/google-containers", "--insecure-http", "-o", str(archive)])
+    result = runner.invoke(app, ["collect", "registry", "-r", f"{plain.host}/google-containers", "--insecure-http", "--to", str(archive)])
     assert result.exit_code == 0, result.output
     assert archive.is_file()
 
     stranger = tmp_path / "not-a-snapshot"
     stranger.mkdir()
     (stranger / "notes.txt").write_text("x")
-    result = runner.invoke(app, ["collect", "registry", "-r", f"{plain.host}/x", "--insecure-http", "-o", str(stranger)])
+    result = runner.invoke(app, ["collect", "registry", "-r", f"{plain.host}/x", "--insecure-http", "--to", str(stranger)])
     assert result.exit_code == 2 and "neither empty nor a snapshot directory" in result.output
 
 
@@ -549,7 +549,7 @@ def test_scan_reports_only_the_missing_pause_tag(registries, tmp_path: Path) -> 
     (snap / "cluster" / "kube-system").mkdir(parents=True)
     (snap / "cluster" / "kube-system" / "kubeadm-config.yaml").write_text(yaml.safe_dump(configmap))
 
-    collected = runner.invoke(app, ["collect", "registry", "--repository", repo, "--insecure-http", "-o", str(snap)])
+    collected = runner.invoke(app, ["collect", "registry", "--repository", repo, "--insecure-http", "--to", str(snap)])
     assert collected.exit_code == 0, collected.output
     result = runner.invoke(app, ["scan", "--snapshot", str(snap), "--target", "v1.18.20", "-o", "json", "--fail-on", "never"])
     assert result.exit_code == 0, result.output
@@ -677,7 +677,7 @@ def test_bearer_token_with_credentials(token_registry, tmp_path: Path) -> None:
 def test_cli_reads_the_password_from_stdin(token_registry, tmp_path: Path) -> None:
     registry, service = token_registry(True)
     snap = tmp_path / "snap"
-    args = ["collect", "registry", "-r", f"{registry.host}/library", "--image", "pause", "--insecure-http", "-o", str(snap)]
+    args = ["collect", "registry", "-r", f"{registry.host}/library", "--image", "pause", "--insecure-http", "--to", str(snap)]
     result = runner.invoke(app, args + ["--username", USER, "--password-stdin"], input=PASSWORD + "\n")
     assert result.exit_code == 0, result.output
     assert json.loads(tags_file(snap, registry, "library/pause").read_text())["tags"] == ["3.1", "3.2", "3.5"]
@@ -685,5 +685,5 @@ def test_cli_reads_the_password_from_stdin(token_registry, tmp_path: Path) -> No
     assert_no_credentials(every_byte(snap), *service.issued)
     result = runner.invoke(app, args[:-1] + [str(tmp_path / "other"), "--password-stdin"], input=PASSWORD)
     assert result.exit_code == 2 and "--username and --password-stdin go together" in result.output
-    result = runner.invoke(app, ["collect", "registry", "-r", "https://example.com/x", "-o", str(tmp_path / "bad")])
+    result = runner.invoke(app, ["collect", "registry", "-r", "https://example.com/x", "--to", str(tmp_path / "bad")])
     assert result.exit_code == 2 and "not a URL" in result.output
