@@ -471,11 +471,13 @@ def builtin_rule_files() -> list[tuple[str, bytes]]:
     return found
 
 
-def compiled_key(name: str, content: bytes) -> str:
+def compiled_key(name: str, content: bytes, schema_digest: bytes | None = None) -> str:
     """What a compiled document is valid for: the catalog file's bytes, the schema's bytes, the format."""
     digest = hashlib.sha256()
-    for part in (str(COMPILED_FORMAT).encode(), name.encode("utf-8"), content, _schema_bytes()):
-        digest.update(hashlib.sha256(part).digest())
+    digest.update(hashlib.sha256(str(COMPILED_FORMAT).encode()).digest())
+    digest.update(hashlib.sha256(name.encode("utf-8")).digest())
+    digest.update(hashlib.sha256(content).digest())
+    digest.update(schema_digest if schema_digest is not None else hashlib.sha256(_schema_bytes()).digest())
     return digest.hexdigest()
 
 
@@ -498,9 +500,10 @@ def load_catalog(extra_files: Iterable[Path] = ()) -> Catalog:
     """
     catalog = Catalog()
     compiled = _compiled_documents()
+    schema_digest = hashlib.sha256(_schema_bytes()).digest() if compiled else None
     for name, content in builtin_rule_files():
         origin = f"{BUILTIN_LABEL}:rules/{name}"
-        data = compiled.get(compiled_key(name, content))
+        data = compiled.get(compiled_key(name, content, schema_digest)) if compiled else None
         if data is not None:
             catalog.add_document(data, origin, validated=True)
         else:
