@@ -6,13 +6,13 @@ Each fact lives in exactly one catalog entry; whether a hop crosses it is decide
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
-
-import jsonschema
 
 from kupgrade_lint.errors import CatalogError
 from kupgrade_lint.parsers.yaml_documents import YamlError, load_data
@@ -20,11 +20,31 @@ from kupgrade_lint.versions import minor_key
 
 BUILTIN_RULES_PACKAGE = "kupgrade_lint.builtin_rules"
 BUILTIN_LABEL = "built-in"
+# The built-in catalog as JSON, compiled from rules/*.yaml by kupgrade_lint.catalog_compile.
+COMPILED_NAME = "builtin_catalog.json"
+COMPILED_FORMAT = 1
+SCHEMA_NAME = "schemas/catalog.schema.json"
 
 
+def _schema_bytes() -> bytes:
+    return resources.files("kupgrade_lint").joinpath(SCHEMA_NAME).read_bytes()
+
+
+@functools.lru_cache(maxsize=1)
 def _schema() -> dict:
-    text = resources.files("kupgrade_lint").joinpath("schemas/catalog.schema.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    return json.loads(_schema_bytes())
+
+
+def validate_document(data: Any, origin: str) -> None:
+    """Raise CatalogError naming ``origin`` and the first place where ``data`` breaks the catalog schema."""
+    import jsonschema  # lazy: the built-in catalog is validated when compiled, not at every start
+
+    validator = jsonschema.Draft202012Validator(_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
+        raise CatalogError(f"{origin}: {where}: {err.message}")
 
 
 def _build(cls, data: dict, origin: str):
@@ -305,14 +325,14 @@ class Catalog:
         self.files: list[str] = []
 
     # -- loading -----------------------------------------------------------------------------
-    def add_document(self, data: Any, origin: str) -> None:
-        """Validate one catalog file's content and add its entries; duplicates are refused."""
-        validator = jsonschema.Draft202012Validator(_SCHEMA)
-        errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-        if errors:
-            err = errors[0]
-            where = "/".join(str(p) for p in err.absolute_path) or "(top level)"
-            raise CatalogError(f"{origin}: {where}: {err.message}")
+    def add_document(self, data: Any, origin: str, validated: bool = False) -> None:
+        """Validate one catalog file's content and add its entries; duplicates are refused.
+
+        ``validated``: ``data`` already passed the schema (the compiled built-in catalog, whose
+        key proves it was compiled from these very files under this very schema).
+        """
+        if not validated:
+            validate_document(data, origin)
         (kind, entries), = data.items()
         cls, key_of = _KINDS[kind]
         index = self._index(kind)
@@ -427,7 +447,12 @@ def _key_for(entry: Any) -> Any:
     return "?"
 
 
-_SCHEMA = _schema()
+def _read_builtin(content: bytes, origin: str) -> Any:
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CatalogError(f"{origin}: the catalog file is not UTF-8 text") from None
+    return _read_yaml(text, origin)
 
 
 def _read_yaml(text: str, origin: str) -> Any:
@@ -439,17 +464,56 @@ def _read_yaml(text: str, origin: str) -> Any:
         raise CatalogError(f"{origin}{where}: {exc.message}") from None
 
 
-def load_catalog(extra_files: Iterable[Path] = ()) -> Catalog:
-    """Load the built-in catalog from the installed package, then the user's extra catalog files."""
-    catalog = Catalog()
+def builtin_rule_files() -> list[tuple[str, bytes]]:
+    """(name, bytes) of every built-in catalog file, sorted by name; anything else in rules/ is refused."""
+    found = []
     root = resources.files(BUILTIN_RULES_PACKAGE)
     for item in sorted(root.iterdir(), key=lambda p: p.name):
         if item.name in ("__init__.py", "__pycache__") or item.name.startswith("."):
             continue
-        origin = f"{BUILTIN_LABEL}:rules/{item.name}"
         if not item.name.endswith(".yaml"):
-            raise CatalogError(f"{origin}: unexpected file in rules/ (only .yaml catalog files belong there)")
-        catalog.add_document(_read_yaml(item.read_text(encoding="utf-8"), origin), origin)
+            raise CatalogError(f"{BUILTIN_LABEL}:rules/{item.name}: unexpected file in rules/ (only .yaml catalog files belong there)")
+        found.append((item.name, item.read_bytes()))
+    return found
+
+
+def compiled_key(name: str, content: bytes, schema_digest: bytes | None = None) -> str:
+    """What a compiled document is valid for: the catalog file's bytes, the schema's bytes, the format."""
+    digest = hashlib.sha256()
+    digest.update(hashlib.sha256(str(COMPILED_FORMAT).encode()).digest())
+    digest.update(hashlib.sha256(name.encode("utf-8")).digest())
+    digest.update(hashlib.sha256(content).digest())
+    digest.update(schema_digest if schema_digest is not None else hashlib.sha256(_schema_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _compiled_documents() -> dict[str, dict]:
+    """The compiled built-in documents by key; empty when the compiled file is absent or unreadable."""
+    try:
+        text = resources.files("kupgrade_lint").joinpath(COMPILED_NAME).read_bytes()
+        compiled = json.loads(text)
+        return {doc["key"]: doc["data"] for doc in compiled["documents"]} if compiled.get("format") == COMPILED_FORMAT else {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def load_catalog(extra_files: Iterable[Path] = ()) -> Catalog:
+    """Load the built-in catalog from the installed package, then the user's extra catalog files.
+
+    A built-in file whose key (its bytes and the schema's) matches a compiled document is taken
+    from the compiled JSON, already validated when it was compiled; any other is parsed and
+    validated here, so a stale or missing compiled file costs time, never correctness.
+    """
+    catalog = Catalog()
+    compiled = _compiled_documents()
+    schema_digest = hashlib.sha256(_schema_bytes()).digest() if compiled else None
+    for name, content in builtin_rule_files():
+        origin = f"{BUILTIN_LABEL}:rules/{name}"
+        data = compiled.get(compiled_key(name, content, schema_digest)) if compiled else None
+        if data is not None:
+            catalog.add_document(data, origin, validated=True)
+        else:
+            catalog.add_document(_read_builtin(content, origin), origin)
     for path in extra_files:
         try:
             text = Path(path).read_bytes().decode("utf-8")

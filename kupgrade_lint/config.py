@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-import jsonschema
-
 from kupgrade_lint.errors import InputError
 from kupgrade_lint.parsers.yaml_documents import YamlError, load_data
 
@@ -62,6 +60,8 @@ def load_config(path: Path | None) -> Config:
         raise InputError(f"{path}: the config file is not UTF-8 text") from None
     except YamlError as exc:
         raise InputError(f"{path}{':' + str(exc.line) if exc.line else ''}: the config file: {exc.message}") from None
+    import jsonschema  # lazy: only a scan with a config file pays for it
+
     errors = sorted(jsonschema.Draft202012Validator(_schema()).iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         where = "/".join(str(p) for p in errors[0].absolute_path) or "(top level)"

@@ -149,3 +149,72 @@ def test_the_wheel_ships_the_rules(tmp_path: Path):
     for rules_file in (ROOT / "rules").glob("*.yaml"):
         assert f"kupgrade_lint/builtin_rules/{rules_file.name}" in names
     assert "kupgrade_lint/schemas/catalog.schema.json" in names
+    assert "kupgrade_lint/builtin_catalog.json" in names
+
+
+# -- the compiled built-in catalog (kupgrade_lint/builtin_catalog.json) ----------------------------
+def test_the_compiled_catalog_is_current_and_every_built_in_file_is_valid():
+    from kupgrade_lint.catalog_compile import COMPILED_PATH, compiled_text
+
+    # compiled_text parses and schema-validates every rules/*.yaml: the built-in catalog is validated here.
+    assert COMPILED_PATH.read_text(encoding="utf-8") == compiled_text(), (
+        "kupgrade_lint/builtin_catalog.json is stale: run `python scripts/compile_catalog.py`"
+    )
+
+
+def test_the_compiled_catalog_is_used_and_loads_what_the_yaml_loads(monkeypatch):
+    from kupgrade_lint import catalog as catalog_module
+
+    compiled = catalog_module._compiled_documents()
+    files = catalog_module.builtin_rule_files()
+    assert len(compiled) == len(files) and all(catalog_module.compiled_key(n, c) in compiled for n, c in files)
+    monkeypatch.setattr(catalog_module, "_compiled_documents", lambda: {})
+    assert vars(load_catalog()) == vars(CATALOG)
+
+
+def test_a_built_in_file_that_changed_since_it_was_compiled_is_read_from_its_yaml(monkeypatch):
+    from kupgrade_lint import catalog as catalog_module
+
+    real = catalog_module.builtin_rule_files()
+    assert any(name == "flags.yaml" for name, _ in real)
+    added = (
+        b"\n  - component: kubelet\n    flag: made-up-for-the-test\n    removed_in: \"1.30\"\n"
+        b"    sources: [\"https://example.org/x\"]\n"
+    )
+    changed = [(n, c.rstrip(b"\n") + added if n == "flags.yaml" else c) for n, c in real]
+    monkeypatch.setattr(catalog_module, "builtin_rule_files", lambda: changed)
+    catalog = load_catalog()
+    assert catalog.flags[("kubelet", "made-up-for-the-test")].origin == "built-in:rules/flags.yaml"
+    assert len(catalog.flags) == len(CATALOG.flags) + 1
+
+
+def test_a_changed_built_in_file_is_validated_like_a_user_catalog(monkeypatch):
+    from kupgrade_lint import catalog as catalog_module
+
+    broken = [(n, c + b"  - oops: 1\n" if n == "flags.yaml" else c) for n, c in catalog_module.builtin_rule_files()]
+    monkeypatch.setattr(catalog_module, "builtin_rule_files", lambda: broken)
+    with pytest.raises(CatalogError, match=r"^built-in:rules/flags\.yaml: flags/\d+: Additional properties are not allowed \('oops' was unexpected\)"):
+        load_catalog()
+
+
+def test_the_compiled_key_covers_the_file_the_schema_and_the_format(monkeypatch):
+    from kupgrade_lint import catalog as catalog_module
+
+    key = catalog_module.compiled_key("flags.yaml", b"flags: []\n")
+    assert key != catalog_module.compiled_key("flags.yaml", b"flags: [] \n")
+    assert key != catalog_module.compiled_key("apis.yaml", b"flags: []\n")
+    monkeypatch.setattr(catalog_module, "_schema_bytes", lambda: b"{}")
+    assert key != catalog_module.compiled_key("flags.yaml", b"flags: []\n")
+    monkeypatch.undo()
+    monkeypatch.setattr(catalog_module, "COMPILED_FORMAT", 2)
+    assert key != catalog_module.compiled_key("flags.yaml", b"flags: []\n")
+
+
+def test_a_missing_or_unreadable_compiled_file_falls_back_to_the_yaml(monkeypatch):
+    from kupgrade_lint import catalog as catalog_module
+
+    monkeypatch.setattr(catalog_module, "COMPILED_NAME", "no-such-file.json")
+    assert catalog_module._compiled_documents() == {}
+    monkeypatch.setattr(catalog_module, "COMPILED_NAME", "schemas/catalog.schema.json")  # JSON, not a compiled catalog
+    assert catalog_module._compiled_documents() == {}
+    assert vars(load_catalog()) == vars(CATALOG)

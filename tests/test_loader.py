@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 from pathlib import Path
 
 from kupgrade_lint.snapshot import loader
@@ -20,13 +21,13 @@ def test_parallel_yaml_parsing_gives_the_same_snapshot(seed_copy: Path, monkeypa
     sequential = _summary(load_inputs(seed_copy, []))
     monkeypatch.setattr(loader, "PARALLEL_YAML_BYTES", 0)
     calls = []
-    real = loader.concurrent.futures.ProcessPoolExecutor
+    real = concurrent.futures.ProcessPoolExecutor
 
     def spy(*args, **kwargs):
         calls.append(args)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(loader.concurrent.futures, "ProcessPoolExecutor", spy)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", spy)
     parallel = _summary(load_inputs(seed_copy, []))
     if (loader.os.cpu_count() or 1) > 1:
         assert calls, "the worker processes were not used"
@@ -38,7 +39,7 @@ def test_small_inputs_stay_in_process(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("no worker processes for a small snapshot")
 
-    monkeypatch.setattr(loader.concurrent.futures, "ProcessPoolExecutor", refuse)
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", refuse)
     assert load_inputs(SEED, []).objects
 
 

@@ -6,10 +6,8 @@ wrong; everything else is still read.
 
 from __future__ import annotations
 
-import concurrent.futures
 import functools
 import json
-import multiprocessing
 import os
 import sys
 import tempfile
@@ -305,6 +303,9 @@ def _add_files(result: Snapshot, tree: Tree, sources: list[tuple[str, Source, st
     parsed: dict[int, Documents] = {}
     workers = min(4, os.cpu_count() or 1)
     if workers > 1 and sum(len(t) for t in yaml_texts) >= PARALLEL_YAML_BYTES:
+        import concurrent.futures  # lazy, like multiprocessing: only large inputs pay for them
+        import multiprocessing
+
         # spawn, not fork: the caller may run threads (a fork would copy their locks).
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             order = [i for i, (_, _, t) in enumerate(texts) if t.lstrip()[:1] not in ("{", "[")]

@@ -13,6 +13,7 @@ field the checks read on the seed snapshot and fails when a wrong type passes un
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 MAP, LIST, STR, NUM, BOOL = "a mapping", "a list", "a string", "a number", "a boolean"
@@ -204,10 +205,24 @@ def _trie(compiled: dict[tuple, tuple[str, ...]]) -> _Node:
     return root
 
 
-_COMPILED = {kind: _compile(fields) for kind, fields in SHAPES.items()}
-_DEFAULT = _compile({})
-_TRIES = {kind: _trie(compiled) for kind, compiled in _COMPILED.items()}
-_DEFAULT_TRIE = _trie(_DEFAULT)
+# Built per kind on first use, not at import: a short run reads a few kinds of the table.
+@functools.lru_cache(maxsize=None)
+def _compiled_known(kind: str | None) -> dict[tuple, tuple[str, ...]]:
+    return _compile(SHAPES[kind] if kind is not None else {})
+
+
+@functools.lru_cache(maxsize=None)
+def _trie_known(kind: str | None) -> _Node:
+    return _trie(_compiled_known(kind))
+
+
+def _compiled_for(kind: str) -> dict[tuple, tuple[str, ...]]:
+    return _compiled_known(kind if kind in SHAPES else None)
+
+
+def _trie_for(kind: str) -> _Node:
+    return _trie_known(kind if kind in SHAPES else None)
+
 _FAST_TYPES = {dict: MAP, list: LIST, str: STR, int: NUM, float: NUM, bool: BOOL}
 
 
@@ -235,7 +250,7 @@ def _check(node: _Node, value: Any, path: tuple, item: bool, out: list) -> None:
 def mismatch(kind: str, data: dict) -> tuple[tuple, str, tuple[str, ...]] | None:
     """The first field of ``data`` (shortest path first) whose type is not the API's: (path, found, expected)."""
     found: list = []
-    _check(_TRIES.get(kind, _DEFAULT_TRIE), data, (), False, found)
+    _check(_trie_for(kind), data, (), False, found)
     if not found:
         return None
     return min(found, key=lambda f: (len(f[0]), [str(p) for p in f[0]]))
@@ -243,7 +258,7 @@ def mismatch(kind: str, data: dict) -> tuple[tuple, str, tuple[str, ...]] | None
 
 def expected(kind: str, path: tuple) -> tuple[str, ...] | None:
     """The JSON types the API allows at the concrete ``path`` of a ``kind``, when the table says."""
-    for steps, types in _COMPILED.get(kind, _DEFAULT).items():
+    for steps, types in _compiled_for(kind).items():
         if len(steps) == len(path) and all(s in ("[]", "*") and isinstance(p, int) == (s == "[]") or s == p for s, p in zip(steps, path)):
             return types
     return None
