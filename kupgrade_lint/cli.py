@@ -282,6 +282,7 @@ def scan(
     registry_ca_file: Optional[Path] = typer.Option(None, "--registry-ca-file", help="CA bundle to verify the registries with, instead of the system CAs."),
     insecure_registry: bool = typer.Option(False, "--insecure-registry", help="Talk plain http to the registries (only when they really are plain http)."),
     strict: bool = typer.Option(False, "--strict", help="Exit 4 when part of the input was not checked (a collection finding, KUP090) and nothing at or above --fail-on was found."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Text report: add each finding's sources."),
 ) -> None:
     """Report what breaks at each hop of the upgrade to --target.
 
@@ -334,11 +335,16 @@ def scan(
     finally:
         if live_dir is not None:
             live_dir.cleanup()
-    _write(RENDERERS[output.value], report, output_file, color)
+    _write(_verbose_text(RENDERERS[output.value]) if verbose and output is OutputFormat.text else RENDERERS[output.value], report, output_file, color)
     code = exit_code_for(report, fail_on, strict)
     if code is ExitCode.NOT_CHECKED:
         typer.echo(f"kupgrade-lint: --strict: {_not_checked(report)} part(s) of the input were not checked (KUP090 not-checked findings)", err=True)
     raise typer.Exit(int(code))
+
+
+def _verbose_text(render):
+    """The text renderer with each finding's sources (``-v``)."""
+    return lambda report, stream, color: render(report, stream, color, verbose=True)
 
 
 def _ask_registries(ctx, registry_config: Optional[Path], ca_file: Optional[Path], insecure_http: bool) -> None:
@@ -357,6 +363,59 @@ def _ask_registries(ctx, registry_config: Optional[Path], ca_file: Optional[Path
         )
         load_registry_answers(Path(tmp), ctx.snapshot)
     typer.echo(f"kupgrade-lint: asked the registries for {summary.resources_listed} of {len(images)} image(s); {len(summary.errors)} could not be asked", err=True)
+
+
+class PlanFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+
+
+@app.command("plan")
+def plan_command(
+    target: str = typer.Option(..., "--target", "-t", help="Version to upgrade to: a minor (1.21) or a patch (v1.21.14)."),
+    snapshot: Optional[Path] = typer.Option(None, "--snapshot", "-s", help="Snapshot directory or .tar.gz [default: collect the live cluster of the current kube context]."),
+    current: Optional[str] = typer.Option(None, "--current", help="Current version (default: detected from the snapshot)."),
+    output: PlanFormat = typer.Option(PlanFormat.text, "--output", "-o", help="Runbook format."),
+) -> None:
+    """Print the upgrade runbook of this cluster: etcd snapshot, each hop's images, fixes, commands and checks, the kubelets."""
+    from kupgrade_lint.catalog import load_catalog
+    from kupgrade_lint.engine import ScanRequest, judge, prepare
+    from kupgrade_lint.runbook import render_runbook
+    from kupgrade_lint.snapshot.loader import load_inputs
+    from kupgrade_lint.versions import KubeVersion
+
+    live_dir: Optional[tempfile.TemporaryDirectory] = None
+    try:
+        catalog = load_catalog()
+        request = ScanRequest(target=KubeVersion.parse(target), current=KubeVersion.parse(current) if current else None)
+        if snapshot is None:
+            live_dir = tempfile.TemporaryDirectory(prefix="kupgrade-live-")
+            snapshot = Path(live_dir.name)
+            _collect_cluster_into(snapshot, None, None, [], catalog)
+        prepared = prepare(load_inputs(snapshot, []), catalog, request)
+        text = render_runbook(judge(prepared), _cluster_shape(prepared), output.value)
+    except KupgradeError as exc:
+        _fail(str(exc))
+    finally:
+        if live_dir is not None:
+            live_dir.cleanup()
+    _emit(text)
+
+
+def _cluster_shape(ctx):
+    """The control-plane nodes (role label, or a kube-apiserver static pod in the node's files), the others, and etcd."""
+    from kupgrade_lint.runbook import ClusterShape
+
+    files = ctx.snapshot.node_files
+    names = sorted({n.name for n in ctx.facts.nodes} | set(files))
+    roles = {"node-role.kubernetes.io/master", "node-role.kubernetes.io/control-plane"}
+    control = {o.name for o in ctx.snapshot.of_kind("Node") if isinstance(o.metadata.get("labels"), dict) and roles & set(o.metadata["labels"])}
+    control |= {node for node, by_path in files.items() if "/etc/kubernetes/manifests/kube-apiserver.yaml" in by_path}
+    return ClusterShape(
+        control_plane=tuple(n for n in names if n in control),
+        workers=tuple(n for n in names if n not in control),
+        etcd_external=ctx.facts.etcd_external,
+    )
 
 
 collect_app = typer.Typer(help="Write a snapshot (directory or .tar.gz) from a live cluster or from a node.", no_args_is_help=False)

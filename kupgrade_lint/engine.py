@@ -228,4 +228,5 @@ def judge(ctx: CheckContext) -> Report:
         rules=rules,
         inputs=tuple(snapshot.inputs),
         coverage=read_coverage(snapshot, catalog),
+        kubelet_strategy=ctx.options.kubelet_strategy,
     )

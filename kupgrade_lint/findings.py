@@ -223,6 +223,8 @@ class Report:
     inputs: tuple[str, ...] = field(default=())
     unused_suppressions: tuple[str, ...] = field(default=())
     coverage: Coverage | None = None
+    # "last": the kubelets are upgraded once, after the control plane reaches the target; "each-hop".
+    kubelet_strategy: str = "last"
 
     @property
     def active_findings(self) -> tuple[Finding, ...]:
