@@ -106,8 +106,8 @@ def _finding_body(f: Finding, hops: str | None, color: bool, verbose: bool) -> l
         out += _painted(_wrap(evidence, "      ", "        "), _DIM, color)
     if verbose:
         for ref in f.references:
-            # a source URL stays whole (clickable), even past the width
-            out += _painted(textwrap.wrap(f"source: {ref}", width=WIDTH, initial_indent="      ", subsequent_indent="        ", break_long_words=False, break_on_hyphens=False), _DIM, color)
+            # a source URL stays whole and on its line (clickable), even past the width
+            out.append(_paint(f"      source: {ref}", _DIM, color))
     return out
 
 
