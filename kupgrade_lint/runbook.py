@@ -193,10 +193,9 @@ def _checks_after(hop: HopReport) -> list[_Block]:
     ]
 
 
-def _hop_blocks(index: int, step: Step, report: Report, shape: ClusterShape) -> list[_Block]:
+def _hop_blocks(index: int, step: Step, report: Report, shape: ClusterShape, hop_findings: list[Finding]) -> list[_Block]:
     hop = step.hop
     assert hop is not None
-    hop_findings = [f for f in report.findings if f.hop == hop.minor]
     blocks = [_h(2, f"Hop {index} of {len(report.hops)}: {hop.source} → {hop.dest}")]
 
     blocks.append(_h(3, "Mirror before it"))
@@ -316,8 +315,11 @@ def build(report: Report, shape: ClusterShape) -> list[_Block]:
         blocks += _finding_items(unchecked)
     blocks += _etcd(shape)
     blocks += _binaries(report, shape)
+    by_hop: dict[str, list[Finding]] = {}
+    for f in report.findings:
+        by_hop.setdefault(f.hop or "", []).append(f)
     for index, step in enumerate((s for s in steps if s.hop is not None), start=1):
-        blocks += _hop_blocks(index, step, report, shape)
+        blocks += _hop_blocks(index, step, report, shape, by_hop.get(step.name, []))
     for step in steps:
         if step.name == KUBELET_STEP:
             blocks += _kubelet_blocks(step, report, shape)

@@ -155,3 +155,9 @@ def test_not_checked_findings_are_in_the_coverage_block():
     body = _render(dataclasses.replace(_scan(), findings=(problem,)))
     assert body.index("cluster/x.yaml: not valid YAML") < body.index("── before you start")
     assert "1 input(s) not checked" in body
+
+
+def test_a_finding_at_a_hop_off_the_path_is_still_said(report):
+    f = next(f for f in report.findings if f.rule_id == "KUP041")
+    body = _render(dataclasses.replace(report, findings=(dataclasses.replace(f, hop="1.30", message="off the path"),)))
+    assert "── findings at hops outside the path (1.30) ──" in body and "off the path" in body

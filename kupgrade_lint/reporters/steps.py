@@ -44,7 +44,7 @@ class Fact:
 
 @dataclass(frozen=True)
 class Step:
-    """A hop of the control plane (``hop`` set) or the kubelet step (``name`` KUBELET_STEP)."""
+    """A hop of the control plane (``hop`` set), the kubelet step (``name`` KUBELET_STEP), or findings at hops off the path."""
 
     name: str
     hop: HopReport | None
@@ -84,6 +84,11 @@ def arrange(report: Report) -> list[Step]:
     steps = [Step(h.minor, h, tuple(sorted(by_step.get(h.minor, []), key=lambda x: x.first.sort_key()))) for h in report.hops]
     if last:
         steps.append(Step(KUBELET_STEP, None, tuple(sorted(by_step.get(KUBELET_STEP, []), key=lambda x: x.first.sort_key()))))
+    # A finding whose hop is not on the path (a report put together by hand) is still said.
+    known = {step.name for step in steps}
+    stray = sorted((fact for name, facts in by_step.items() if name not in known for fact in facts), key=lambda x: x.first.sort_key())
+    if stray:
+        steps.append(Step(", ".join(sorted({f.first.hop or "" for f in stray})), None, tuple(stray)))
     return steps
 
 

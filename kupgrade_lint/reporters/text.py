@@ -99,7 +99,9 @@ def _finding_body(f: Finding, hops: str | None, color: bool, verbose: bool) -> l
         where += f"  · {hops}"
     if f.suppressed_by:
         where += f"  (suppressed: {f.suppressed_by})"
-    out = _painted(_wrap(where, "    - ", "      "), _DIM if f.suppressed_by else "", color) if color else _wrap(where, "    - ", "      ")
+    out = _wrap(where, "    - ", "      ")
+    if f.suppressed_by:
+        out = _painted(out, _DIM, color)
     out += _wrap(f.message, "      ")
     if f.evidence and f.evidence not in f.message:
         evidence = f"evidence: {f.evidence}" + (f" (confidence {f.confidence})" if f.confidence else "")
@@ -155,7 +157,7 @@ def _before_you_start(steps: list[Step], order: list[str]) -> tuple[int, list[st
                 place = short_place(fact.first)
                 if place not in places:
                     places.append(place)
-            span = tuple(sorted({h for x in facts for h in x.hops}, key=order.index))
+            span = tuple(sorted({h for x in facts for h in x.hops}, key=lambda h: order.index(h) if h in order else len(order)))
             if step.name == KUBELET_STEP:
                 needs = f" (breaks the kubelet at {hop_span(span, order)})"
             else:
@@ -197,6 +199,8 @@ def render(report: Report, stream: TextIO, color: bool = False, verbose: bool = 
             out += _painted(_wrap(_images_text(hop.images), "  ", "    "), _DIM, color)
             if not step.facts:
                 out.append("  nothing found that breaks at this hop")
+        elif step.name != KUBELET_STEP:
+            out += _heading(f"findings at hops outside the path ({step.name})", color)
         else:
             who = ", ".join(report.coverage.nodes) if report.coverage and report.coverage.nodes else "every node"
             out += _heading(f"kubelets: upgrade {who} to {report.target_version} once the control plane is there", color)
@@ -204,7 +208,7 @@ def render(report: Report, stream: TextIO, color: bool = False, verbose: bool = 
                          "uncordon; each finding says the hop whose kubelet it breaks", "  ")
             if not step.facts:
                 out.append("  nothing found on the kubelets' files")
-        out += _facts_lines(step.facts, order, color, verbose, kubelet_step=step.hop is None)
+        out += _facts_lines(step.facts, order, color, verbose, kubelet_step=step.name == KUBELET_STEP)
 
     if report.unused_suppressions:
         out.append("")
