@@ -399,7 +399,7 @@ def plan_command(
     finally:
         if live_dir is not None:
             live_dir.cleanup()
-    _emit(text)
+    _to_stdout(lambda: _stdout_for(None).write(text))  # in ASCII where stdout is not UTF-8
 
 
 def _cluster_shape(ctx):

@@ -104,7 +104,7 @@ def _text(blocks: list[_Block]) -> str:
         elif b.kind == "li":
             out += _wrap(b.text, "  - ", "    ")
         elif b.kind == "li2":
-            out += _wrap(b.text, "      · ", "        ")
+            out += _wrap(b.text, "      - ", "        ")
         else:
             out += ["", *("    " + line for line in b.lines), ""]
     text = "\n".join(line.rstrip() for line in out).strip("\n")

@@ -133,3 +133,15 @@ def test_markdown_renders(report):
     assert not [t for t in tokens if t.type in ("html_block", "html_inline")]
     html = MarkdownIt().render(md)
     assert "&lt;service&gt;" in html and "<li>" in html
+
+
+def test_a_stdout_that_is_not_utf8_gets_the_runbook_in_ascii():
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONIOENCODING="ascii")
+    result = subprocess.run([sys.executable, "-m", "kupgrade_lint", "plan", "--target", "v1.21.14", "--snapshot", str(SEED)],
+                            capture_output=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert b"Hop 1 of 7: v1.14.5 -> v1.15.12" in result.stdout and b"Traceback" not in result.stderr

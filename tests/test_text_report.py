@@ -70,11 +70,11 @@ def test_the_skew_warning_is_said_once_with_its_hops(report):
     body = _render(report)
     assert len([f for f in report.findings if f.rule_id == "KUP080" and "minors older" in f.message]) == 5
     assert _squash(body).count("are more than 2 minors older") == 1
-    assert "Node master-1, worker-1, worker-2  · hops 1.17–1.21" in body
+    assert "Node master-1, worker-1, worker-2  (hops 1.17–1.21)" in body
     assert _squash(body).count("refuses without -f/--force") == 1
-    assert "· hops 1.16–1.21" in body
+    assert "(hops 1.16–1.21)" in body
     # the same missing image at three hops: once, with its hops
-    assert "registry/myregistry/google-containers/pause/tags.json  · hops 1.18–1.20" in body
+    assert "registry/myregistry/google-containers/pause/tags.json  (hops 1.18–1.20)" in body
     assert _squash(body).count("registry has no tag 3.2") == 1
 
 
@@ -104,8 +104,8 @@ def test_kubelet_fixes_go_to_the_kubelet_step_after_the_last_hop(report):
     hop15 = body[body.index("── hop to 1.15:"):body.index("── hop to 1.16:")]
     assert "kubelet.env" not in hop15 and "KUP041" in hop15
     step = body[kubelets:]
-    assert "master-1:/etc/kubernetes/kubelet.env:34  · breaks the kubelet at 1.15" in step
-    assert "worker-1:/etc/kubernetes/kubelet.env:28  · breaks the kubelet at 1.19" in step
+    assert "master-1:/etc/kubernetes/kubelet.env:34  (breaks the kubelet at 1.15)" in step
+    assert "worker-1:/etc/kubernetes/kubelet.env:28  (breaks the kubelet at 1.19)" in step
     # the static pod manifests stay with their hop: kubeadm rewrites them there
     assert "kube-apiserver.yaml" not in step
     # the findings keep their hop

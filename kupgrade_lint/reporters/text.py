@@ -96,7 +96,7 @@ def _finding_body(f: Finding, hops: str | None, color: bool, verbose: bool) -> l
     """Where, what (and at which hops), evidence that adds to the message; sources with ``verbose``."""
     where = f.location.describe()
     if hops:
-        where += f"  · {hops}"
+        where += f"  ({hops})"
     if f.suppressed_by:
         where += f"  (suppressed: {f.suppressed_by})"
     out = _wrap(where, "    - ", "      ")
