@@ -92,7 +92,11 @@ def _wrap(text: str, indent: str, hang: str) -> list[str]:
 
 def _text(blocks: list[_Block]) -> str:
     out: list[str] = []
+    previous = ""
     for b in blocks:
+        if previous in ("li", "li2") and b.kind == "p":
+            out.append("")
+        previous = b.kind
         if b.kind == "h1":
             out += _wrap(b.text, "", "") + ["=" * min(WIDTH, len(b.text)), ""]
         elif b.kind == "h2":
