@@ -24,18 +24,19 @@ from kupgrade_lint.findings import Report, Severity
 
 
 def _metavar(param) -> str:
-    """What help shows after an option: nothing for a flag, the choices, PATH, N, or the value's name."""
-    from typing import get_args
+    """What help shows after an option: nothing for a flag, the choices, PATH, N, or the value's name.
 
-    desc = param.type_descriptor
-    if param.is_flag:
+    Told by the click parameter type's class names, which typer keeps across its releases.
+    """
+    kind = param.type
+    kinds = {cls.__name__ for cls in type(kind).__mro__}
+    if getattr(param, "is_flag", False) or "BoolParamType" in kinds:
         return ""
-    if desc.is_choice:
-        return "[" + "|".join(str(getattr(c, "value", c)) for c in desc.choices or ()) + "]"
-    inner = (get_args(desc.annotation) or (desc.annotation,))[0] if desc.is_list else desc.annotation
-    if inner is Path:
+    if getattr(kind, "choices", None):
+        return "[" + "|".join(str(getattr(c, "value", c)) for c in kind.choices) + "]"
+    if kinds & {"Path", "TyperPath", "File"}:
         return "PATH"
-    if inner in (int, float):
+    if kinds & {"IntParamType", "FloatParamType"}:
         return "N"
     return {"target": "VERSION", "current": "VERSION", "version": "MINOR", "manifests": "PATH"}.get(param.name, param.name.upper())
 
@@ -76,6 +77,7 @@ class _Commands(typer.core.TyperGroup):
 
 app = typer.Typer(
     cls=_Commands,
+    # Plain click help and one-line usage errors (rendering them with rich also costs ~0.2 s of imports at every --help).
     rich_markup_mode=None,
     name="kupgrade-lint",
     help=(
@@ -92,8 +94,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_show_locals=False,
-    # Plain click help and usage errors: rendering them with rich costs ~0.2 s of imports at every --help.
-    rich_markup_mode=None,
 )
 
 
@@ -378,6 +378,7 @@ def scan(
     strict: bool = typer.Option(False, "--strict", help="Exit 4 when part of the input was not checked (a collection finding, KUP090) and nothing at or above --fail-on was found."),
     only_hop: Optional[str] = typer.Option(None, "--only-hop", metavar="MINOR", help="Report (and exit on) only the hop to this minor, e.g. 1.22, of the path planned to --target, plus what was not checked."),
     next_hop: bool = typer.Option(False, "--next-hop", help="Report (and exit on) only the first hop of the path, plus what was not checked."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Text report: add each finding's sources."),
 ) -> None:
     """Report what breaks at each hop of the upgrade to --target.
 
@@ -431,11 +432,17 @@ def scan(
     finally:
         if live_dir is not None:
             live_dir.cleanup()
-    _write(RENDERERS[output.value], _shown(report, output, baseline), output_file, color)
+    render = RENDERERS[output.value]
+    _write(_verbose_text(render) if verbose and output is OutputFormat.text else render, _shown(report, output, baseline), output_file, color)
     code = ExitCode.CLEAN if generate_baseline is not None else exit_code_for(report, fail_on, strict)
     if code is ExitCode.NOT_CHECKED:
         typer.echo(f"kupgrade-lint: --strict: {_not_checked(report)} part(s) of the input were not checked (KUP090 not-checked findings)", err=True)
     raise typer.Exit(int(code))
+
+
+def _verbose_text(render):
+    """The text renderer with each finding's sources (``-v``)."""
+    return lambda report, stream, color: render(report, stream, color, verbose=True)
 
 
 def _ask_registries(ctx, registry_config: Optional[Path], ca_file: Optional[Path], insecure_http: bool) -> None:
@@ -471,6 +478,59 @@ def _snapshot_destination(output: Optional[Path], renamed: Optional[str], comman
     if output is None:
         _fail(f"{command} needs --to DIR or --to FILE.tar.gz (where to write the snapshot)")
     return output
+
+
+class PlanFormat(str, Enum):
+    text = "text"
+    markdown = "markdown"
+
+
+@app.command("plan")
+def plan_command(
+    target: str = typer.Option(..., "--target", "-t", help="Version to upgrade to: a minor (1.21) or a patch (v1.21.14)."),
+    snapshot: Optional[Path] = typer.Option(None, "--snapshot", "-s", help="Snapshot directory or .tar.gz [default: collect the live cluster of the current kube context]."),
+    current: Optional[str] = typer.Option(None, "--current", help="Current version (default: detected from the snapshot)."),
+    output: PlanFormat = typer.Option(PlanFormat.text, "--output", "-o", help="Runbook format."),
+) -> None:
+    """Print the upgrade runbook of this cluster: etcd snapshot, each hop's images, fixes, commands and checks, the kubelets."""
+    from kupgrade_lint.catalog import load_catalog
+    from kupgrade_lint.engine import ScanRequest, judge, prepare
+    from kupgrade_lint.runbook import render_runbook
+    from kupgrade_lint.snapshot.loader import load_inputs
+    from kupgrade_lint.versions import KubeVersion
+
+    live_dir: Optional[tempfile.TemporaryDirectory] = None
+    try:
+        catalog = load_catalog()
+        request = ScanRequest(target=KubeVersion.parse(target), current=KubeVersion.parse(current) if current else None)
+        if snapshot is None:
+            live_dir = tempfile.TemporaryDirectory(prefix="kupgrade-live-")
+            snapshot = Path(live_dir.name)
+            _collect_cluster_into(snapshot, None, None, [], catalog)
+        prepared = prepare(load_inputs(snapshot, []), catalog, request)
+        text = render_runbook(judge(prepared), _cluster_shape(prepared), output.value)
+    except KupgradeError as exc:
+        _fail(str(exc))
+    finally:
+        if live_dir is not None:
+            live_dir.cleanup()
+    _to_stdout(lambda: _stdout_for(None).write(text))  # in ASCII where stdout is not UTF-8
+
+
+def _cluster_shape(ctx):
+    """The control-plane nodes (role label, or a kube-apiserver static pod in the node's files), the others, and etcd."""
+    from kupgrade_lint.runbook import ClusterShape
+
+    files = ctx.snapshot.node_files
+    names = sorted({n.name for n in ctx.facts.nodes} | set(files))
+    roles = {"node-role.kubernetes.io/master", "node-role.kubernetes.io/control-plane"}
+    control = {o.name for o in ctx.snapshot.of_kind("Node") if isinstance(o.metadata.get("labels"), dict) and roles & set(o.metadata["labels"])}
+    control |= {node for node, by_path in files.items() if "/etc/kubernetes/manifests/kube-apiserver.yaml" in by_path}
+    return ClusterShape(
+        control_plane=tuple(n for n in names if n in control),
+        workers=tuple(n for n in names if n not in control),
+        etcd_external=ctx.facts.etcd_external,
+    )
 
 
 collect_app = typer.Typer(help="Write a snapshot (directory or .tar.gz) from a live cluster or from a node.", no_args_is_help=False)

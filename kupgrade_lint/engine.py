@@ -229,4 +229,5 @@ def judge(ctx: CheckContext) -> Report:
         inputs=tuple(snapshot.inputs),
         snapshot=snapshot.root,
         coverage=read_coverage(snapshot, catalog),
+        kubelet_strategy=ctx.options.kubelet_strategy,
     )

@@ -239,6 +239,8 @@ class Report:
     # The --snapshot path as given (a directory or .tar.gz), when one was read: snapshot files are relative to it.
     snapshot: str | None = None
     selection: HopSelection | None = None
+    # "last": the kubelets are upgraded once, after the control plane reaches the target; "each-hop".
+    kubelet_strategy: str = "last"
 
     @property
     def active_findings(self) -> tuple[Finding, ...]:

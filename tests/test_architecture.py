@@ -16,6 +16,10 @@ FORBIDDEN = {
     "reporters": tuple(
         f"kupgrade_lint.{m}" for m in ("checks", "collectors", "engine", "catalog", "snapshot", "parsers", "cli", "component_config", "cluster_facts", "settings", "kubeadm_render")
     ),
+    # The runbook is built from a finished Report, like a reporter: it never reads the snapshot or judges.
+    "runbook.py": tuple(
+        f"kupgrade_lint.{m}" for m in ("checks", "collectors", "engine", "catalog", "snapshot", "parsers", "cli", "component_config", "cluster_facts", "settings", "kubeadm_render")
+    ),
     "parsers": ("kupgrade_lint.checks", "kupgrade_lint.collectors", "kupgrade_lint.engine", "kupgrade_lint.reporters", "kupgrade_lint.catalog", "kupgrade_lint.cli"),
     "snapshot": ("kupgrade_lint.checks", "kupgrade_lint.collectors", "kupgrade_lint.engine", "kupgrade_lint.reporters", "kupgrade_lint.cli"),
     "engine.py": ("kupgrade_lint.collectors", "kupgrade_lint.reporters", "kupgrade_lint.cli"),

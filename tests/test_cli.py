@@ -212,7 +212,7 @@ def test_only_hop_reports_and_exits_on_that_hop_of_the_whole_path():
     text = run("scan", "--snapshot", str(SEED), "--target", "v1.21.14", "--only-hop", "1.16")
     assert text.exit_code == 1 and text.stderr == ""
     assert text.stdout.startswith("kupgrade-lint 0.1.0: upgrade v1.15.12 → v1.16.15 in 1 hop(s)")
-    assert [line for line in text.stdout.splitlines() if line.startswith("── hop to")] == ["── hop to 1.16: v1.15.12 → v1.16.15 ──"]
+    assert [line for line in text.stdout.splitlines() if line.startswith("── hop to")] == ["── hop to 1.16: v1.15.12 → v1.16.15 (1 of 1) ──"]
     result = run("scan", "--snapshot", str(SEED), "--target", "v1.21.14", "--only-hop", "1.16", "-o", "json")
     data = json.loads(result.stdout)
     jsonschema.Draft202012Validator(_report_schema()).validate(data)
@@ -308,7 +308,7 @@ def test_current_may_be_a_minor():
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["scan", "--bogus"], "kupgrade-lint: error: No such option: --bogus (see 'kupgrade-lint scan --help')\n"),
+        (["scan", "--zzz"], "kupgrade-lint: error: No such option: --zzz (see 'kupgrade-lint scan --help')\n"),
         (["scan", "--snapshot", "x"], "kupgrade-lint: error: Missing option '--target' / '-t' (see 'kupgrade-lint scan --help')\n"),
         (["bogus"], "kupgrade-lint: error: No such command 'bogus' (see 'kupgrade-lint --help')\n"),
         (["rules", "-o", "yaml"], None),

@@ -203,7 +203,12 @@ def test_text_report_is_grouped_by_hop(report):
     positions = [body.index(f"── hop to 1.{m}:") for m in range(15, 22)]
     assert positions == sorted(positions)
     assert "\033[" not in body
-    assert body.index("--allow-privileged") < body.index("── hop to 1.16:")
+    # With the kubelets upgraded last, the 1.15 kubelet flag is listed before the first hop and
+    # explained in the kubelet step after the last hop (its finding keeps hop 1.15 in JSON and SARIF).
+    assert body.index("[kubelets] KUP010 removed-flag (breaks the kubelet at 1.15)") < positions[0]
+    kubelets = body.index("── kubelets: upgrade")
+    assert kubelets > positions[-1] and body.index("--allow-privileged", kubelets) > kubelets
+    assert body.index("[1.15] KUP041") < body.index("[1.16] KUP001") < body.index("[kubelets] KUP010")
 
 
 def test_cn_only_webhook_is_found_from_its_ca_bundle_alone(tmp_path):
