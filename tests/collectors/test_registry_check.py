@@ -30,28 +30,17 @@ from .test_registry import (  # noqa: F401 - fixtures
     USER,
     Registry,
     _digest,
-    _tls_registry,
     assert_no_credentials,
     every_byte,
     free_port,
-    htpasswd_line,
     push_image,
     registries,
     registry_binary,
+    secured,
 )
 
 runner = CliRunner()
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-
-
-@pytest.fixture
-def secured(registries, certs, tmp_path: Path) -> Registry:
-    htpasswd = tmp_path / "htpasswd"
-    htpasswd.write_text(htpasswd_line(USER, PASSWORD))
-    registry = _tls_registry(registries, certs, "secured", {"htpasswd": {"realm": "kupgrade-test", "path": str(htpasswd)}})
-    basic = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-    registry.push_auth = lambda name: basic
-    return registry
 
 
 def push_index(registry: Registry, name: str, tag: str, architectures: list[str]) -> None:
