@@ -9,7 +9,7 @@ from typing import Any
 from kupgrade_lint.catalog import Catalog
 from kupgrade_lint.versions import minor_key
 
-KINDS = ("rules", "apis", "flags", "feature-gates", "admission-plugins", "config-fields", "volume-plugins", "cloud-providers", "coredns-corefile", "removed-metrics", "releases")
+KINDS = ("rules", "apis", "flags", "feature-gates", "admission-plugins", "config-fields", "volume-plugins", "cloud-providers", "coredns-corefile", "removed-metrics", "kubeadm-defaults", "releases")
 
 
 def _rows(catalog: Catalog, kind: str, minor: str | None) -> list[dict[str, Any]]:
@@ -77,6 +77,14 @@ def _rows(catalog: Catalog, kind: str, minor: str | None) -> list[dict[str, Any]
         ]
     if kind in ("coredns-corefile", "removed-metrics"):
         return _coredns_and_metric_rows(catalog, kind, keep)
+    if kind == "kubeadm-defaults":
+        items = sorted(catalog.kubeadm.values(), key=lambda e: (e.component, e.flag or "", minor_key(e.rendered_from)))
+        return [
+            {"component": e.component, "flag": e.flag, "value": e.value, "probe_port": e.probe_port, "rendered_from": e.rendered_from,
+             "rendered_until": e.rendered_until, "backported_to": list(e.backported_to), "when": e.when, "effect": e.effect,
+             "upgrade_removes": e.upgrade_removes, "sources": list(e.sources)}
+            for e in items if keep(e.rendered_from, e.rendered_until) or (minor is not None and any(b.startswith(minor + ".") for b in e.backported_to))
+        ]
     if kind == "releases":
         items = sorted(catalog.releases.values(), key=lambda e: minor_key(e.minor))
         rows = []
@@ -126,6 +134,7 @@ _TEXT_COLUMNS = {
     "cloud-providers": ("provider", "disabled_by_default_in", "removed_in", "replacement"),
     "coredns-corefile": ("breaks_in", "coredns_version", "plugin", "option", "status", "replacement"),
     "removed-metrics": ("breaks_in", "component", "coredns_version", "metric", "replacement"),
+    "kubeadm-defaults": ("component", "flag", "value", "probe_port", "rendered_from", "rendered_until"),
     "releases": ("minor", "last_patch", "kubelet_skew", "kubeadm_min_kubelet_skew", "images"),
 }
 

@@ -694,6 +694,7 @@ class CatalogKind(str, Enum):
     cloud_providers = "cloud-providers"
     coredns_corefile = "coredns-corefile"
     removed_metrics = "removed-metrics"
+    kubeadm_defaults = "kubeadm-defaults"
     releases = "releases"
 
 

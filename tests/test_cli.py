@@ -365,3 +365,12 @@ def test_collect_takes_the_snapshot_path_with_to_and_refuses_the_old_output_opti
     missing = run(*command)
     assert (missing.exit_code, missing.stdout) == (2, "")
     assert missing.stderr == f"kupgrade-lint: error: {' '.join(command[:2]) if command[1:2] and not command[1].startswith('-') else 'collect'} needs --to DIR or --to FILE.tar.gz (where to write the snapshot)\n"
+
+
+def test_rules_lists_what_kubeadm_renders():
+    """The kubeadm model's data (rules/kubeadm.yaml) is part of what `rules` shows, filtered by minor."""
+    result = run("rules", "--kind", "kubeadm-defaults", "--version", "1.16", "-o", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["kubeadm_defaults"]
+    assert {"component": "etcd", "flag": "listen-metrics-urls", "rendered_from": "1.16"}.items() <= next(r for r in rows if r["flag"] == "listen-metrics-urls").items()
+    assert all(r["rendered_from"] == "1.16" or r["rendered_until"] == "1.16" or any(b.startswith("1.16.") for b in r["backported_to"]) for r in rows)
