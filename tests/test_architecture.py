@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import ast
 from pathlib import Path
 
@@ -59,7 +61,7 @@ def test_only_the_cli_exits():
 
 def test_every_package_ships_in_the_wheel():
     """pyproject.toml lists the packages explicitly: a new subpackage left out would be missing from the wheel."""
-    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    tomllib = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
     listed = set(tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = {".".join(p.parent.relative_to(PACKAGE.parent).parts) for p in PACKAGE.rglob("__init__.py")}
     assert found - listed == set()

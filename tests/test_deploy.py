@@ -22,7 +22,7 @@ from kupgrade_lint.cli import FailOn, app
 from kupgrade_lint.collectors.allowlist import NODE_FILES
 
 REPO = Path(__file__).resolve().parent.parent
-tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+tomllib = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 DOCKERFILE = (REPO / "Dockerfile").read_text()
 CREATING_HOSTPATH_TYPES = {"", "DirectoryOrCreate", "FileOrCreate"}

@@ -430,8 +430,8 @@ def redact_containerd_toml(text: str) -> str:
     """containerd's config.toml reduced to CONTAINERD_TOML_KEYS; raises Unparseable."""
     try:
         import tomllib
-    except ImportError:  # Python 3.10
-        raise Unparseable("TOML cannot be checked on this Python (3.11 or later needed)") from None
+    except ImportError:  # Python 3.10: the same parser, as the tomli package (a dependency there)
+        import tomli as tomllib
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
