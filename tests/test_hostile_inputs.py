@@ -14,6 +14,20 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+
+def _json_reads_deep() -> bool:
+    import json
+
+    try:
+        json.loads("[" * 5000 + "]" * 5000)
+    except RecursionError:
+        return False
+    return True
+
+
+_JSON_READS_DEEP = _json_reads_deep()
+
+
 from kupgrade_lint.cli import app
 from tests.conftest import SEED
 
@@ -125,7 +139,9 @@ CASES = [
 
 
 JSON_CASES = [
-    ("deep-json", "[" * 5000 + "]" * 5000, [(1, "JSON nested too deep to read")], 0),
+    # Up to Python 3.12 the JSON decoder refuses this depth; 3.13's reads it, and the document is then
+    # named for what it is (a list, not an object). Named either way, never a traceback.
+    ("deep-json", "[" * 5000 + "]" * 5000, [(1, "JSON nested too deep to read" if not _JSON_READS_DEEP else "document is not a Kubernetes object (not a mapping)")], 0),
     ("huge-int-json", '{"apiVersion": "v1", "kind": "ConfigMap", "x": ' + "9" * 5000 + "}", [(1, "a number of more than 4300 digits")], 0),
 ]
 

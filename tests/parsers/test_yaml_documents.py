@@ -169,6 +169,19 @@ def test_merge_keys_and_plain_aliases_still_work():
     assert doc.data["thing"] == {"a": 1, "b": 3} and doc.data["list"] == [{"a": 1, "b": 2}]
 
 
+def _json_reads_deep() -> bool:
+    import json
+
+    try:
+        json.loads("[" * 3000 + "]" * 3000)
+    except RecursionError:
+        return False
+    return True
+
+
+_JSON_READS_DEEP = _json_reads_deep()
+
+
 @pytest.mark.parametrize(
     ("text", "line", "message"),
     [
@@ -178,7 +191,9 @@ def test_merge_keys_and_plain_aliases_still_work():
         ("a: !custom 5\n", 1, "unknown YAML tag '!custom'"),
         ("a: " + "1" * 4301 + "\n", 1, "a number of 4301 digits (more than 4300)"),
         ("{\"a\": " + "1" * 4301 + "}", 1, "a number of more than 4300 digits"),
-        ("[" * 3000 + "]" * 3000, 1, "JSON nested too deep to read"),
+        # Python's JSON decoder raises RecursionError this deep up to 3.12; 3.13's reads it (and the
+        # document is then judged as what it is, which the next case shows).
+        pytest.param("[" * 3000 + "]" * 3000, 1, "JSON nested too deep to read", marks=pytest.mark.skipif(_JSON_READS_DEEP, reason="this Python's JSON decoder reads 3000 levels")),
     ],
 )
 def test_each_limit_is_one_problem_naming_the_line(text: str, line: int, message: str):
