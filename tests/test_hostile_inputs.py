@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from kupgrade_lint.cli import app
+from tests.conftest import SEED
+
 
 def _json_reads_deep() -> bool:
-    import json
-
     try:
         json.loads("[" * 5000 + "]" * 5000)
     except RecursionError:
@@ -27,9 +28,6 @@ def _json_reads_deep() -> bool:
 
 _JSON_READS_DEEP = _json_reads_deep()
 
-
-from kupgrade_lint.cli import app
-from tests.conftest import SEED
 
 runner = CliRunner()
 
