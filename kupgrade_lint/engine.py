@@ -13,7 +13,7 @@ from kupgrade_lint.component_config import ComponentConfig
 from kupgrade_lint.coverage import read_coverage
 from kupgrade_lint.errors import CatalogError, KupgradeError
 from kupgrade_lint.findings import Finding, HopReport, Location, Report, RuleInfo, Severity
-from kupgrade_lint.images import ImageRef, hop_images
+from kupgrade_lint.images import ImageRef, path_images
 from kupgrade_lint.kubeadm_render import KubeadmModel
 from kupgrade_lint.snapshot.model import InputProblem, KubeObject, Snapshot
 from kupgrade_lint.snapshot.recording import ReadLog, record
@@ -164,7 +164,7 @@ def prepare(snapshot: Snapshot, catalog: Catalog, request: ScanRequest) -> Check
 
 def required_images(ctx: CheckContext) -> list[tuple[Hop, list[ImageRef]]]:
     """The images each hop of the planned path needs (the first hop also the nodes' configured pause images)."""
-    return [(hop, hop_images(ctx.catalog, ctx.facts, hop, first=hop is ctx.hops[0])) for hop in ctx.hops]
+    return path_images(ctx.catalog, ctx.facts, ctx.hops)
 
 
 def scan(snapshot: Snapshot, catalog: Catalog, request: ScanRequest) -> Report:

@@ -101,3 +101,8 @@ def hop_images(catalog: Catalog, facts: ClusterFacts, hop: Hop, *, first: bool =
                 seen.add(str(ref))
                 images.append(ref)
     return images
+
+
+def path_images(catalog: Catalog, facts: ClusterFacts, hops: tuple[Hop, ...]) -> list[tuple[Hop, list[ImageRef]]]:
+    """The images each hop of a path needs; the first hop also the pause images the nodes are configured with."""
+    return [(hop, hop_images(catalog, facts, hop, first=index == 0)) for index, hop in enumerate(hops)]

@@ -7,13 +7,13 @@ from typing import Iterable, Iterator
 from kupgrade_lint.catalog import Rule
 from kupgrade_lint.checks import Candidate, CheckContext, check
 from kupgrade_lint.findings import Location
-from kupgrade_lint.images import ImageRef, hop_images
+from kupgrade_lint.images import ImageRef, path_images
 from kupgrade_lint.versions import Hop
 
 
 def _hop_images(ctx: CheckContext) -> Iterator[tuple[Hop, ImageRef]]:
-    for hop in ctx.hops:
-        for image in hop_images(ctx.catalog, ctx.facts, hop, first=hop is ctx.hops[0]):
+    for hop, images in path_images(ctx.catalog, ctx.facts, ctx.hops):
+        for image in images:
             yield hop, image
 
 
