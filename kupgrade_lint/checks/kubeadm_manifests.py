@@ -45,6 +45,15 @@ def _first_hop(ctx: CheckContext) -> str | None:
     return ctx.hops[0].minor if ctx.hops else None
 
 
+def _judged_pods(ctx: CheckContext) -> tuple[str, str, list[tuple[StaticPod, Any]]] | None:
+    """(first hop, kubeadm minor, pods with what kubeadm renders for them), or None when there is nothing to judge."""
+    hop = _first_hop(ctx)
+    pods = list(_pods(ctx)) if hop is not None else []
+    if not pods:
+        return None
+    return hop, ctx.config.kubeadm_version.minor_string, pods
+
+
 def _pods(ctx: CheckContext) -> Iterator[tuple[StaticPod, Any]]:
     """Each control-plane static pod of a kubeadm cluster with what kubeadm of the current version renders for it."""
     config: ComponentConfig = ctx.config
@@ -97,13 +106,10 @@ def _removal_note(ctx: CheckContext, component: str, name: str) -> str:
 @check("kubeadm_manifest_hand_edit")
 def kubeadm_manifest_hand_edit(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
     """Flags, values, env vars, the image and the probe port of a manifest that kubeadm would not write."""
-    hop = _first_hop(ctx)
-    if hop is None:
+    judged = _judged_pods(ctx)
+    if judged is None:
         return
-    pods = list(_pods(ctx))
-    if not pods:
-        return
-    version = ctx.config.kubeadm_version.minor_string
+    hop, version, pods = judged
     patches = _patch_files(ctx)
     for pod, render in pods:
         tail = f"`kubeadm upgrade` rewrites the manifest at the hop to {hop} and the edit is lost" + _patch_note(patches, pod.node, pod.component)
@@ -157,13 +163,10 @@ def kubeadm_manifest_hand_edit(ctx: CheckContext, rule: Rule) -> Iterable[Candid
 @check("kubeadm_manifest_default_removed")
 def kubeadm_manifest_default_removed(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
     """A flag kubeadm renders that was deleted from the manifest by hand: the upgrade puts it back."""
-    hop = _first_hop(ctx)
-    if hop is None:
+    judged = _judged_pods(ctx)
+    if judged is None:
         return
-    pods = list(_pods(ctx))
-    if not pods:
-        return
-    version = ctx.config.kubeadm_version.minor_string
+    hop, version, pods = judged
     for pod, render in pods:
         present = {use.name for use, _ in pod.flags}
         for name, rendered in sorted(render.flags.items()):
