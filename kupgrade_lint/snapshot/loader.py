@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable
 
 from kupgrade_lint.errors import InputError
+from kupgrade_lint.heap import bulk_allocation
 from kupgrade_lint.parsers.yaml_documents import Documents, read_documents
 from kupgrade_lint.snapshot.archive import extract_tar_gz
 from kupgrade_lint.snapshot.layout import METADATA_FILE, TOP_LEVEL
@@ -34,6 +35,11 @@ def load_inputs(snapshot: Path | None, manifests: Iterable[str], stdin_text: str
     Raises ``InputError`` for an input that holds nothing to check (an empty directory or stdin,
     a snapshot without cluster/ or nodes/ content): an empty input is never reported as clean.
     """
+    with bulk_allocation():
+        return _load_inputs(snapshot, manifests, stdin_text, audit_logs)
+
+
+def _load_inputs(snapshot: Path | None, manifests: Iterable[str], stdin_text: str | None, audit_logs: Iterable[Path]) -> Snapshot:
     result = Snapshot()
     if snapshot is not None:
         _load_snapshot_path(Path(snapshot), result)
@@ -285,7 +291,8 @@ PARALLEL_YAML_BYTES = 4 * 1024 * 1024
 
 def _parse(text: str) -> Documents:
     """Worker side: the documents of one file and its problems."""
-    return read_documents(text)
+    with bulk_allocation():
+        return read_documents(text)
 
 
 def _add_files(result: Snapshot, tree: Tree, sources: list[tuple[str, Source, str]]) -> None:
