@@ -83,12 +83,15 @@ def split_list(data: bytes, prune: Callable[[Any], Any] | None = None) -> tuple[
     indent = len(head.group(1))
     key = b"\n" + b" " * indent + b'"items": [\n'
     at = data.find(key)
-    if at == -1 or data.count(b"\n" + b" " * indent + b'"items"') != 1:
-        return None  # no such array, or "items" given twice (the last one would win)
-    first = at + len(key)  # the first line of the items (or the closing bracket)
-    close = data.find(b"\n" + b" " * indent + b"]", first - 1)  # the newline before the closing bracket
-    if close == -1:
+    if at == -1:
         return None
+    first = at + len(key)  # the first line of the items (or the closing bracket)
+    # The newline before the closing bracket: the last line at the top indent that starts with
+    # "]" (found from the end: what follows the items is a few lines). If it is not the items'
+    # own, the items' text does not tile into values below and the file is read whole.
+    close = data.rfind(b"\n" + b" " * indent + b"]", first - 1)
+    if close == -1 or b'"items"' in data[close:]:
+        return None  # no closing line, or "items" given again after these (the last one wins)
     try:
         skeleton = json.loads(data[:first].decode("utf-8") + data[close:].decode("utf-8"))
     except (ValueError, RecursionError):
@@ -96,8 +99,9 @@ def split_list(data: bytes, prune: Callable[[Any], Any] | None = None) -> tuple[
     if not isinstance(skeleton, dict) or skeleton.get("items") != []:
         return None
     item_indent = 2 * indent
-    pattern = re.compile(rb"^ {%d}\{" % item_indent, re.M)
-    marks = [m.start() + item_indent for m in pattern.finditer(data, first, close)]
+    # A literal pattern: the regular expression engine then searches for it at C speed.
+    pattern = re.compile(re.escape(b"\n" + b" " * item_indent + b"{"))
+    marks = [m.end() - 1 for m in pattern.finditer(data, first - 1, close)]
     if not marks:
         if data[first:close].strip():
             return None  # items that are not objects, or another layout

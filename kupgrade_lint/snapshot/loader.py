@@ -405,7 +405,8 @@ def _add_parsed(result: Snapshot, documents: Documents, source: Source) -> None:
         if kind.endswith("List") and isinstance(data.get("items"), list):
             for i, item in enumerate(data["items"]):
                 if isinstance(item, dict) and item.get("kind"):
-                    drop_unread(item)
+                    if doc.layout is None:  # a List read item by item dropped them as it read
+                        drop_unread(item)
                     add_object(result, KubeObject(item, source, doc, ("items", i)))
                 else:
                     result.problems.append(
