@@ -5,6 +5,7 @@ file whole gives: the same objects, problems, findings, lines and columns."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,33 @@ def test_a_broken_item_is_one_problem_naming_the_file(seed_copy: Path):
     problems = {p.file: (p.line, p.message) for p in load_inputs(seed_copy, []).problems}
     assert problems["cluster/pods.json"][1] == "a number of more than 4300 digits; not checked"
     assert problems["cluster/cut.json"][1].startswith("not valid YAML")  # as before: what YAML makes of it
+
+
+def test_a_look_up_reads_the_items_span_again_through_the_tree(seed_copy: Path):
+    items = [{"kind": "Pod", "apiVersion": "v1", "metadata": {"name": f"p{i}", "namespace": "x"}} for i in range(3)]
+    path = seed_copy / "cluster" / "pods.json"
+    path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}, indent=2))
+    snapshot = load_inputs(seed_copy, [])
+    (pod,) = [o for o in snapshot.objects if o.name == "p1"]
+    assert pod.document.layout is not None
+    assert pod.line("metadata", "name") == 1 + path.read_text().splitlines().index('        "name": "p1",')
+    # The file swapped for another after it was read: the look-up refuses it (the tree checks
+    # that it is the same file), as reading the whole file again does.
+    from kupgrade_lint.errors import InputError
+
+    (seed_copy / "cluster" / "other.json").write_text(path.read_text())
+    os.replace(seed_copy / "cluster" / "other.json", path)
+    (other,) = [o for o in snapshot.objects if o.name == "p2"]
+    with pytest.raises(InputError, match="changed while the snapshot was read"):
+        other.line("metadata", "name")
+
+
+def test_the_tree_reads_a_span_of_a_file(tmp_path: Path):
+    from kupgrade_lint.snapshot.tree import Tree
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "f.json").write_bytes(b"0123456789")
+    tree = Tree(tmp_path)
+    assert tree.read("a/f.json", span=(2, 5)) == b"234"
+    assert tree.read("a/f.json", span=(8, 20)) == b"89"
+    assert tree.read("a/f.json") == b"0123456789"
