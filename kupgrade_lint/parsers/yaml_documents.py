@@ -106,7 +106,8 @@ class Document:
     """One document: its data, and (on first use) the line of each path and of block scalars.
 
     For YAML the whole document is indexed once. For JSON (collector Lists of thousands of
-    objects) each look-up walks straight down its path, skipping siblings with the C decoder.
+    objects) each look-up walks straight down its path, skipping siblings with the C decoder;
+    with a ``layout`` (a List read item by item) it does so in the item's text only.
     """
 
     __slots__ = ("data", "start_line", "_source", "_first_line", "_json", "_index", "_newlines", "_found", "_arrays", "_columns", "layout")
