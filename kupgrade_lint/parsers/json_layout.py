@@ -31,6 +31,38 @@ from kupgrade_lint.parsers.yaml_documents import _json_path_offset
 _TOP_INDENT = re.compile(rb"\{\n( +)\"")
 
 
+# orjson reads an item in about half the time json does, and shares the strings of repeated keys
+# among items (its key cache), which a json.loads per item cannot: about a fifth less memory for
+# a List of pods. Where the two differ it is not used: an integer beyond 64 bits becomes a float
+# in orjson (so an item with a run of 19 or more digits anywhere is read by json), and what
+# orjson refuses (NaN, a lone surrogate escape, nesting past its limit, bad UTF-8) is read by
+# json, which then accepts it or names what is wrong exactly as for a whole file.
+_DIGITS = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))  # every digit "0", all else " "
+_LONG_DIGITS = b"0" * 19
+_NOT_READ = object()
+
+
+def _fast_loads() -> Callable[[bytes], Any] | None:
+    try:
+        import orjson  # lazy: only reading a List pays for the import
+    except ImportError:  # pragma: no cover - a dependency; the json module gives the same data
+        return None
+    return orjson.loads
+
+
+def _parse_item(chunk: bytes, fast: Callable[[bytes], Any] | None) -> Any:
+    """The value of one item's bytes (``_NOT_READ`` when they are not exactly one JSON value)."""
+    if fast is not None and chunk.translate(_DIGITS).find(_LONG_DIGITS) == -1:
+        try:
+            return fast(chunk)
+        except ValueError:  # orjson.JSONDecodeError: the json module decides
+            pass
+    try:
+        return json.loads(chunk.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return _NOT_READ
+
+
 class ListLayout:
     """Where each item of a List's ``items`` is in its file: byte span, first line and column.
 
@@ -108,6 +140,7 @@ def split_list(data: bytes, prune: Callable[[Any], Any] | None = None) -> tuple[
         return skeleton, array("q"), array("q"), array("q"), item_indent + 1
     if data[first:marks[0]].strip(b" "):
         return None
+    fast = _fast_loads()
     items: list = []
     starts, stops, lines = array("q"), array("q"), array("q")
     line = data.count(b"\n", 0, first) + 1
@@ -119,9 +152,8 @@ def split_list(data: bytes, prune: Callable[[Any], Any] | None = None) -> tuple[
             if not chunk.endswith(b","):
                 return None
             chunk = chunk[:-1].rstrip()
-        try:
-            item = json.loads(chunk.decode("utf-8"))
-        except (ValueError, RecursionError):  # not one value (another layout), or a broken one: read whole
+        item = _parse_item(chunk, fast)
+        if item is _NOT_READ:  # not one value (another layout), or a broken one: read whole
             return None
         if prune is not None:
             prune(item)

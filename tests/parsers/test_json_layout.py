@@ -6,13 +6,18 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from kupgrade_lint.parsers.json_layout import ListLayout, split_list
 from kupgrade_lint.parsers.yaml_documents import Document
 
 _KEYS = st.sampled_from(["apiVersion", "kind", "metadata", "name", "spec", "items", "containers", "image", "a\"q", "ü", "x\\y", "fieldsV1", "f:spec", ""])
-_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=8))
+# Numbers and strings where orjson (which reads items) and json differ: integers beyond 64 bits,
+# infinities, lone surrogates (written as escapes with ensure_ascii), 19-digit runs in strings.
+_SCALARS = st.one_of(
+    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.integers(), st.integers(-2**65, 2**65),
+    st.floats(allow_nan=False), st.text(max_size=8), st.sampled_from(["\ud800x", "1234567890123456789", "\u2028", "é"]),
+)
 _VALUES = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4), max_leaves=25)
 _ITEMS = st.lists(st.dictionaries(_KEYS, _VALUES, max_size=5).map(lambda d: {"kind": "Pod", **d}), max_size=5)
 
@@ -47,16 +52,17 @@ def _split_document(text: str) -> Document | None:
     return document
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_ITEMS, st.sampled_from([2, 4, None]), st.booleans())
 def test_item_look_ups_give_the_exact_line_and_column(items, indent, ascii_only):
     text = _dump(items, indent, ascii_only)
+    assume("\ud800" not in text)  # a lone surrogate written out raw is not UTF-8 (a file that is not read)
     document = _split_document(text)
     if indent is None or not items:
         assert document is None  # compact JSON, or "items": [] on one line: read whole, looked up the exact way
         return
     assert document is not None
-    assert document.data == json.loads(text)
+    assert repr(document.data) == repr(json.loads(text))  # repr: 1 and 1.0 differ, as do ints and floats
     exact = Document(json.loads(text), 1, text, 1, is_json=True)
     for i, item in enumerate(items):
         for path in _paths(item, ("items", i)):
