@@ -127,3 +127,19 @@ def test_odd_layouts_inside_items_still_give_the_exact_positions(text):
     for i, item in enumerate(document.data["items"]):
         for path in _paths(item, ("items", i)):
             assert document.position_of(path) == exact.position_of(path), path
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        '{"kind": "Pod", "a": 1, "b": {"c": 1, "c": 2}, "a": 3}',  # keys given twice: the last value, the first place
+        '{"kind": "Pod", "n": NaN, "i": -Infinity}',  # orjson refuses these; json reads them
+        '{"kind": "Pod", "n": 18446744073709551616, "m": -9223372036854775809}',  # orjson would make floats of them
+        '{"kind": "Pod", "s": "\\ud800"}',  # a lone surrogate escape
+        '{"kind": "Pod", "f": 0.1000000000000000055511151231257827021181583404541015625}',
+    ],
+)
+def test_items_have_the_data_json_gives(item):
+    text = '{\n  "kind": "List",\n  "items": [\n    ' + item + ',\n    {"kind": "Pod"}\n  ]\n}\n'
+    whole = split_list(text.encode())[0]
+    assert repr(whole) == repr(json.loads(text)) and list(whole["items"][0]) == list(json.loads(text)["items"][0])
