@@ -106,10 +106,11 @@ class Document:
     """One document: its data, and (on first use) the line of each path and of block scalars.
 
     For YAML the whole document is indexed once. For JSON (collector Lists of thousands of
-    objects) each look-up walks straight down its path, skipping siblings with the C decoder.
+    objects) each look-up walks straight down its path, skipping siblings with the C decoder;
+    with a ``layout`` (a List read item by item) it does so in the item's text only.
     """
 
-    __slots__ = ("data", "start_line", "_source", "_first_line", "_json", "_index", "_newlines", "_found", "_arrays", "_columns")
+    __slots__ = ("data", "start_line", "_source", "_first_line", "_json", "_index", "_newlines", "_found", "_arrays", "_columns", "layout")
 
     def __init__(self, data: Any, start_line: int, text: "str | Callable[[], str]" = "", first_line: int = 1, is_json: bool = False,
                  index: tuple[dict, dict] | None = None, columns: dict | None = None) -> None:
@@ -125,6 +126,9 @@ class Document:
         self._arrays: dict[tuple, list[int]] = {}
         # The column of each indexed path (filled with the index; for JSON look-ups, with each one).
         self._columns: dict = columns if columns is not None else {}
+        # A JSON List read item by item (parsers.json_layout.ListLayout): the span of each item of
+        # ``items``, so that a look-up inside an item reads that item again, not the whole file.
+        self.layout: Any = None
 
     @property
     def lines(self) -> dict:
@@ -158,6 +162,10 @@ class Document:
         path = tuple(path)
         if self._json and self._index is None:
             if path not in self._found:
+                item = self._item(path)
+                if item is not None:
+                    self._found[path] = self.layout.position(item, path[2:])
+                    return self._found[path]
                 text = self._text
                 newlines = self._newline_offsets(text)
                 offset = _json_path_offset(text, path, arrays=self._arrays)
@@ -174,6 +182,13 @@ class Document:
                 return lines[path], self._columns.get(path)
             path = path[:-1]
         return self.start_line, None
+
+    def _item(self, path: tuple) -> int | None:
+        """The index of the List item ``path`` is in, when the item's span is known."""
+        layout = self.layout
+        if layout is None or len(path) < 2 or path[0] != "items" or type(path[1]) is not int:
+            return None
+        return path[1] if 0 <= path[1] < len(layout) else None
 
     def _newline_offsets(self, text: str) -> list[int]:
         if self._newlines is None:
@@ -195,6 +210,11 @@ class Document:
         if not prefix:
             return self
         if self._json and self._index is None:
+            item = self._item(prefix) if len(prefix) == 2 else None
+            if item is not None:
+                columns = {}
+                lines = _json_index(self.layout.text(item), self.layout.lines[item], columns=columns, first_column=self.layout.column)
+                return Document(_get(self.data, prefix), self.layout.lines[item], index=(lines, {}), columns=columns)
             text = self._text
             start = _json_path_offset(text, prefix, exact=True, arrays=self._arrays)
             if start is None:

@@ -6,21 +6,24 @@ wrong; everything else is still read.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import sys
 import tempfile
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from kupgrade_lint.errors import InputError
 from kupgrade_lint.heap import bulk_allocation
-from kupgrade_lint.parsers.yaml_documents import Documents, read_documents
+from kupgrade_lint.parsers.json_layout import ListLayout, split_list
+from kupgrade_lint.parsers.yaml_documents import MAX_TEXT_CHARS, Document, Documents, read_documents
 from kupgrade_lint.snapshot.archive import extract_tar_gz
 from kupgrade_lint.snapshot.layout import METADATA_FILE, TOP_LEVEL
 from kupgrade_lint.snapshot.model import InputProblem, KubeObject, NodeFile, Snapshot, Source
 from kupgrade_lint.snapshot.shapes import refusal
+from kupgrade_lint.snapshot.unread import drop_unread
 from kupgrade_lint.snapshot.tree import Refused, Tree, read_file
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -298,32 +301,78 @@ def _parse(text: str) -> Documents:
 def _add_files(result: Snapshot, tree: Tree, sources: list[tuple[str, Source, str]]) -> None:
     """Read and parse object files in order; large amounts of YAML are parsed on every core.
 
-    JSON is parsed here (the C decoder is faster than sending its objects between processes);
-    YAML, whose parser calls back into Python for every scalar, is spread over processes.
+    JSON is parsed here (the C decoder is faster than sending its objects between processes),
+    one file at a time: its text is dropped once its objects are built, and a pretty-printed
+    List is parsed item by item (``_add_json_file``). YAML, whose parser calls back into Python
+    for every scalar, is spread over processes.
     """
-    texts: list[tuple[object, Source, str]] = []
-    for rel, source, _ in sources:
-        text = _decode(_read_in(tree, rel, source.file, result), source.file, result)
-        if text is not None:
-            texts.append((functools.partial(_reread, tree, rel), source, text))
-    yaml_texts = [t for _, _, t in texts if t.lstrip()[:1] not in ("{", "[")]
-    parsed: dict[int, Documents] = {}
+    json_like = [_json_like(tree, rel) for rel, _, _ in sources]
+    yaml_texts: dict[int, str] = {}
+    for i, (rel, source, _) in enumerate(sources):
+        if not json_like[i]:
+            text = _decode(_read_in(tree, rel, source.file, result), source.file, result)
+            if text is not None:
+                yaml_texts[i] = text
     workers = min(4, os.cpu_count() or 1)
-    if workers > 1 and sum(len(t) for t in yaml_texts) >= PARALLEL_YAML_BYTES:
-        import concurrent.futures  # lazy, like multiprocessing: only large inputs pay for them
-        import multiprocessing
+    with contextlib.ExitStack() as stack:
+        outcomes: Iterator[tuple[int, Documents]] = iter(())
+        in_workers: set[int] = set()
+        if workers > 1 and sum(len(t) for t in yaml_texts.values()) >= PARALLEL_YAML_BYTES:
+            import concurrent.futures  # lazy, like multiprocessing: only large inputs pay for them
+            import multiprocessing
 
-        # spawn, not fork: the caller may run threads (a fork would copy their locks).
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            order = [i for i, (_, _, t) in enumerate(texts) if t.lstrip()[:1] not in ("{", "[")]
-            for i, outcome in zip(order, pool.map(_parse, [texts[i][2] for i in order], chunksize=4)):
-                parsed[i] = outcome
-    for i, (file, source, text) in enumerate(texts):
-        outcome = parsed.get(i)
-        if outcome is None:
-            _add_objects(result, text, source, file)
-        else:
-            _add_parsed(result, outcome, source)
+            # spawn, not fork: the caller may run threads (a fork would copy their locks).
+            pool = stack.enter_context(concurrent.futures.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")))
+            order = list(yaml_texts)
+            in_workers = set(order)
+            outcomes = zip(order, pool.map(_parse, [yaml_texts.pop(i) for i in order], chunksize=4))
+        for i, (rel, source, _) in enumerate(sources):
+            if json_like[i]:
+                _add_json_file(result, tree, rel, source)
+            elif i in yaml_texts:
+                _add_objects(result, yaml_texts.pop(i), source, functools.partial(_reread, tree, rel))
+            elif i in in_workers:
+                index, documents = next(outcomes)
+                assert index == i, (index, i)
+                _add_parsed(result, documents, source)
+
+
+def _json_like(tree: Tree, rel: str) -> bool:
+    """Whether a file looks like JSON from its first bytes (where it is parsed: here or in a worker;
+    either gives the same documents)."""
+    try:
+        head = tree.read(rel, span=(0, 4096))
+    except Refused:
+        return True  # read (and named) in order with the others
+    return head.lstrip()[:1] in (b"{", b"[") or not head.strip()
+
+
+def _add_json_file(result: Snapshot, tree: Tree, rel: str, source: Source) -> None:
+    """One JSON file: a pretty-printed List item by item, anything else as ``read_documents`` reads it."""
+    data = _read_in(tree, rel, source.file, result)
+    if data is None:
+        return
+    split = split_list(data, prune=drop_unread) if len(data) <= MAX_TEXT_CHARS else None
+    if split is not None:
+        del data  # the objects are built; the text is read again (an item's span) for a line look-up
+        whole, starts, stops, lines, column = split
+        document = Document(whole, 1, functools.partial(_reread, tree, rel), 1, is_json=True)
+        document.layout = ListLayout(functools.partial(_reread_span, tree, rel), starts, stops, lines, column)
+        _add_parsed(result, Documents([document]), source)
+        return
+    text = _decode(data, source.file, result)
+    del data
+    if text is not None:
+        _add_objects(result, text, source, functools.partial(_reread, tree, rel))
+
+
+def _reread_span(tree: Tree, rel: str, start: int, stop: int) -> str:
+    """Bytes ``[start, stop)`` of a file read before (an item of a List), for a line look-up."""
+    try:
+        data = tree.read(rel, span=(start, stop))
+    except Refused as exc:
+        raise InputError(f"{rel}: {exc} (it changed during the scan)") from None
+    return data.decode("utf-8", errors="replace")
 
 
 def _reread(tree: Tree | Path, rel: str = "") -> str:
@@ -356,6 +405,8 @@ def _add_parsed(result: Snapshot, documents: Documents, source: Source) -> None:
         if kind.endswith("List") and isinstance(data.get("items"), list):
             for i, item in enumerate(data["items"]):
                 if isinstance(item, dict) and item.get("kind"):
+                    if doc.layout is None:  # a List read item by item dropped them as it read
+                        drop_unread(item)
                     add_object(result, KubeObject(item, source, doc, ("items", i)))
                 else:
                     result.problems.append(
@@ -367,6 +418,7 @@ def _add_parsed(result: Snapshot, documents: Documents, source: Source) -> None:
                 InputProblem(source.file, "document has no apiVersion or kind; not a Kubernetes object", node=source.node, line=doc.start_line)
             )
             continue
+        drop_unread(data)
         add_object(result, KubeObject(data, source, doc))
 
 

@@ -159,8 +159,10 @@ class Tree:
         return out
 
     # -- reading --------------------------------------------------------------------------------
-    def read(self, rel: str, allow_links: bool = False) -> bytes:
-        """The bytes of the regular file ``rel``; raises ``Refused`` naming why it is not read."""
+    def read(self, rel: str, allow_links: bool = False, span: tuple[int, int] | None = None) -> bytes:
+        """The bytes of the regular file ``rel`` (only ``[start, stop)`` of them with ``span``: a
+        part of a file read before, found again for a line look-up); raises ``Refused`` naming
+        why it is not read."""
         parts = [p for p in rel.split("/") if p]
         try:
             dir_fd = self._open_dir(parts[:-1])
@@ -182,6 +184,9 @@ class Tree:
             identity = (info.st_dev, info.st_ino)
             if self._identity.setdefault(rel, identity) != identity:
                 raise Refused("changed while the snapshot was read; not read again")
+            if span is not None:
+                stream.seek(span[0])
+                return _bounded_read(stream, min(info.st_size, span[1]) - span[0], span[1] - span[0])
             return _bounded_read(stream, info.st_size)
 
 
@@ -214,12 +219,12 @@ def read_file(path: Path) -> bytes:
         return _bounded_read(stream, info.st_size)
 
 
-def _bounded_read(stream, size: int) -> bytes:
+def _bounded_read(stream, size: int, most: int = MAX_FILE_BYTES + 1) -> bytes:
     too_large = f"larger than {MAX_FILE_BYTES} bytes; not read"
     if size > MAX_FILE_BYTES:
         raise Refused(too_large)
     try:
-        data = stream.read(MAX_FILE_BYTES + 1)  # a file that grows after fstat is still bounded
+        data = stream.read(min(most, MAX_FILE_BYTES + 1))  # a file that grows after fstat is still bounded
     except OSError as exc:
         raise Refused(f"cannot read: {exc.strerror or exc}") from None
     if len(data) > MAX_FILE_BYTES:
