@@ -186,13 +186,21 @@ def _compile(fields: dict[str, Any]) -> dict[tuple, tuple[str, ...]]:
 
 
 class _Node:
-    """One step of the patterns of a kind: the types allowed here and the steps below."""
+    """One step of the patterns of a kind: the types allowed here and the steps below.
 
-    __slots__ = ("types", "children")
+    ``leaves``, ``inner``, ``each`` and ``every`` split ``children`` for ``_conforms`` (filled by
+    ``_trie``): named steps without steps below, named steps with steps below, ``[]``, ``*``.
+    """
+
+    __slots__ = ("types", "children", "leaves", "inner", "each", "every")
 
     def __init__(self) -> None:
         self.types: tuple[str, ...] | None = None
         self.children: dict[str, _Node] = {}
+        self.leaves: tuple[tuple[str, tuple[str, ...]], ...] = ()
+        self.inner: tuple[tuple[str, _Node], ...] = ()
+        self.each: _Node | None = None
+        self.every: _Node | None = None
 
 
 def _trie(compiled: dict[tuple, tuple[str, ...]]) -> _Node:
@@ -202,7 +210,23 @@ def _trie(compiled: dict[tuple, tuple[str, ...]]) -> _Node:
         for step in steps:
             node = node.children.setdefault(step, _Node())
         node.types = types
+    _split(root)
     return root
+
+
+def _split(node: _Node) -> None:
+    leaves, inner = [], []
+    for step, child in node.children.items():
+        _split(child)
+        if step == "[]":
+            node.each = child
+        elif step == "*":
+            node.every = child
+        elif not child.children and child.types is not None:
+            leaves.append((step, child.types))
+        else:
+            inner.append((step, child))
+    node.leaves, node.inner = tuple(leaves), tuple(inner)
 
 
 # Built per kind on first use, not at import: a short run reads a few kinds of the table.
@@ -247,10 +271,42 @@ def _check(node: _Node, value: Any, path: tuple, item: bool, out: list) -> None:
             _check(child, value[step], path + (step,), False, out)
 
 
+def _conforms(node: _Node, value: Any, item: bool) -> bool:
+    """Whether ``_check`` would find nothing: the same walk, but it builds no paths and stops at
+    the first wrong type (almost every object is fine; the path is worked out only for the others)."""
+    if node.types is not None and (value is not None or item):
+        if (_FAST_TYPES.get(type(value)) or json_type(value)) not in node.types:
+            return False
+    if isinstance(value, dict):
+        for step, types in node.leaves:
+            sub = value.get(step)
+            if sub is not None and (_FAST_TYPES.get(type(sub)) or json_type(sub)) not in types:
+                return False
+        for step, child in node.inner:
+            sub = value.get(step)
+            if sub is not None and not _conforms(child, sub, False):
+                return False
+        every = node.every
+        if every is not None:
+            for sub in value.values():
+                if not _conforms(every, sub, False):
+                    return False
+    elif isinstance(value, list):
+        each = node.each
+        if each is not None:
+            for sub in value:
+                if not _conforms(each, sub, True):
+                    return False
+    return True
+
+
 def mismatch(kind: str, data: dict) -> tuple[tuple, str, tuple[str, ...]] | None:
     """The first field of ``data`` (shortest path first) whose type is not the API's: (path, found, expected)."""
+    trie = _trie_for(kind)
+    if _conforms(trie, data, False):
+        return None
     found: list = []
-    _check(_trie_for(kind), data, (), False, found)
+    _check(trie, data, (), False, found)
     if not found:
         return None
     return min(found, key=lambda f: (len(f[0]), [str(p) for p in f[0]]))

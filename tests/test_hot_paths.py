@@ -1,0 +1,63 @@
+"""The fast paths of the scan agree with the slow definitions they replace, and the work of each
+check grows linearly with its input (counted calls on N and 2N objects, never timed)."""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+
+import pytest
+
+from kupgrade_lint.snapshot import shapes
+
+# Values of every JSON type, for every field of the table.
+_VALUES = [None, "x", 5, 1.5, True, {}, {"k": "v"}, [], ["x"], [None], [{}], {"k": 5}]
+
+
+def _sample(node: shapes._Node, rng: random.Random, depth: int = 0):
+    """A value shaped like what ``node`` names, with a wrong type now and then."""
+    if depth > 8 or rng.random() < 0.15:
+        return rng.choice(_VALUES)
+    if "[]" in node.children:
+        return [_sample(node.children["[]"], rng, depth + 1) for _ in range(rng.randint(0, 3))]
+    if node.children:
+        out = {}
+        for step, child in node.children.items():
+            if step == "*":
+                for i in range(rng.randint(0, 3)):
+                    out[f"k{i}"] = _sample(child, rng, depth + 1)
+            elif rng.random() < 0.8:
+                out[step] = _sample(child, rng, depth + 1)
+        return out
+    types = node.types or ()
+    return {"a string": "s", "a number": 3, "a boolean": False, "a mapping": {}, "a list": []}.get(types[0] if types else "", None)
+
+
+@pytest.mark.parametrize("kind", sorted(shapes.SHAPES) + ["Unlisted"])
+def test_the_early_exit_walk_agrees_with_the_full_walk(kind):
+    rng = random.Random(kind)
+    trie = shapes._trie_for(kind)
+    seen = {True: 0, False: 0}
+    for _ in range(400):
+        data = _sample(trie, rng)
+        if not isinstance(data, dict):
+            continue
+        found: list = []
+        shapes._check(trie, data, (), False, found)
+        assert shapes._conforms(trie, data, False) is (not found), data
+        seen[not found] += 1
+    assert seen[True] and seen[False], seen  # both outcomes were exercised
+
+
+def test_a_conforming_object_builds_no_paths(monkeypatch):
+    calls = []
+    monkeypatch.setattr(shapes, "_check", lambda *a: calls.append(a))
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"a": "b"}},
+           "spec": {"containers": [{"name": "c", "image": "i", "env": [{"name": "A", "value": "1"}]}]}}
+    assert shapes.refusal("Pod", pod) is None
+    assert calls == []
+    bad = copy.deepcopy(pod)
+    bad["spec"]["containers"][0]["env"][0]["value"] = 1
+    monkeypatch.undo()
+    assert shapes.refusal("Pod", bad) == (("spec", "containers", 0, "env", 0, "value"), "spec.containers[0].env[0].value is a number, not a string")
