@@ -61,3 +61,39 @@ def test_a_conforming_object_builds_no_paths(monkeypatch):
     bad["spec"]["containers"][0]["env"][0]["value"] = 1
     monkeypatch.undo()
     assert shapes.refusal("Pod", bad) == (("spec", "containers", 0, "env", 0, "value"), "spec.containers[0].env[0].value is a number, not a string")
+
+
+# -- reports: orjson writes the bytes the json module wrote ----------------------------------------
+@pytest.fixture(scope="module")
+def seed_report():
+    from kupgrade_lint.catalog import load_catalog
+    from kupgrade_lint.config import Config
+    from kupgrade_lint.engine import ScanRequest, scan
+    from kupgrade_lint.snapshot.loader import load_inputs
+    from kupgrade_lint.versions import KubeVersion
+    from tests.conftest import SEED
+
+    return scan(load_inputs(SEED, []), load_catalog(list(Config().catalog)), ScanRequest(target=KubeVersion.parse("v1.21.14")))
+
+
+def test_json_and_sarif_reports_are_the_bytes_the_json_module_writes(seed_report):
+    import io
+
+    from kupgrade_lint.reporters import json_report, sarif
+
+    stream = io.StringIO()
+    json_report.render(seed_report, stream)
+    assert stream.getvalue() == json.dumps(json_report.report_dict(seed_report), indent=2, ensure_ascii=False) + "\n"
+    assert len(seed_report.findings) == 60
+    doc = sarif.sarif_dict(seed_report)
+    assert sarif._serialize(doc) == json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.parametrize("doc", [
+    {"a": [], "b": {}, "c": [{}], "d": "é\u2028\x7f\x00\x1f\t\n\"\\/<>&\U0001F600", "e": None, "f": True, "g": -5, "h": [1, [2, []]]},
+    {1: "a non-string key"}, ["\ud800"], [2**64], [],
+])
+def test_indented_json_matches_the_json_module_also_where_orjson_refuses(doc):
+    from kupgrade_lint.reporters.json_report import indented_json
+
+    assert indented_json(doc) == json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
