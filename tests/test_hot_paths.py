@@ -97,3 +97,74 @@ def test_indented_json_matches_the_json_module_also_where_orjson_refuses(doc):
     from kupgrade_lint.reporters.json_report import indented_json
 
     assert indented_json(doc) == json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+# -- every check linear in the objects it reads -----------------------------------------------------
+def _context(tmp_path, docs: list[dict]):
+    """A prepared check context over ``docs`` written as one manifest file."""
+    import yaml
+
+    from kupgrade_lint.catalog import load_catalog
+    from kupgrade_lint.config import Config
+    from kupgrade_lint.engine import ScanRequest, prepare
+    from kupgrade_lint.snapshot.loader import load_inputs
+    from kupgrade_lint.versions import KubeVersion
+
+    path = tmp_path / f"m{len(docs)}.yaml"
+    path.write_text(yaml.safe_dump_all(docs))
+    catalog = load_catalog(list(Config().catalog))
+    request = ScanRequest(target=KubeVersion.parse("v1.21.14"), current=KubeVersion.parse("v1.18.20"))
+    return prepare(load_inputs(None, [str(path)]), catalog, request), catalog
+
+
+def _count_calls(monkeypatch, module, name: str) -> list:
+    calls: list = []
+    original = getattr(module, name)
+
+    def counting(*args, **kwargs):
+        calls.append(None)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counting)
+    return calls
+
+
+def _grows_linearly(work) -> None:
+    """``work(n)`` (a count of operations on an input of n objects) at most doubles when n doubles."""
+    small, large = work(40), work(80)
+    assert small > 0
+    assert large <= 2 * small + 2, (small, large)
+
+
+def test_service_monitors_are_matched_against_an_index_of_services(tmp_path, monkeypatch):
+    from kupgrade_lint.checks import monitoring
+
+    def work(n: int) -> int:
+        docs = []
+        for i in range(n):
+            docs.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"s{i}", "namespace": "mon", "labels": {"app": f"a{i}"}},
+                         "spec": {"ports": [{"name": "metrics", "port": 10251}]}})
+            docs.append({"apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor", "metadata": {"name": f"m{i}", "namespace": "mon"},
+                         "spec": {"selector": {"matchLabels": {"app": f"a{i}"}}, "endpoints": [{"port": "metrics"}]}})
+        ctx, catalog = _context(tmp_path, docs)
+        calls = _count_calls(monkeypatch, monitoring, "_selects")
+        found = list(monitoring.insecure_component_ports(ctx, catalog.rule_by_check("insecure_component_ports")[0]))
+        assert len(found) == n  # every monitor still finds its own Service
+        monkeypatch.undo()
+        return len(calls)
+
+    _grows_linearly(work)
+
+
+def test_each_promql_expression_is_analysed_once_per_scan(tmp_path, monkeypatch):
+    from kupgrade_lint.checks import monitoring
+
+    exprs = ["rate(container_cpu_usage_seconds_total{container_name!='POD'}[5m])", "sum by (pod_name) (container_memory_rss)"]
+    docs = [{"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule", "metadata": {"name": f"r{i}", "namespace": "mon"},
+             "spec": {"groups": [{"name": "g", "rules": [{"expr": e} for e in exprs]}]}} for i in range(30)]
+    ctx, catalog = _context(tmp_path, docs)
+    calls = _count_calls(monkeypatch, monitoring, "analyse")
+    cadvisor = list(monitoring.cadvisor_labels(ctx, catalog.rule_by_check("cadvisor_labels")[0]))
+    list(monitoring.removed_metric_queries(ctx, catalog.rule_by_check("removed_metric_queries")[0]))
+    assert len(cadvisor) == 60
+    assert len(calls) == len(exprs)
