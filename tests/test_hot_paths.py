@@ -168,3 +168,39 @@ def test_each_promql_expression_is_analysed_once_per_scan(tmp_path, monkeypatch)
     list(monitoring.removed_metric_queries(ctx, catalog.rule_by_check("removed_metric_queries")[0]))
     assert len(cadvisor) == 60
     assert len(calls) == len(exprs)
+
+
+def test_find_looks_objects_up_in_an_index(tmp_path, monkeypatch):
+    from kupgrade_lint.snapshot.model import KubeObject
+
+    def work(n: int) -> int:
+        docs = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"c{i}", "namespace": "ns"}} for i in range(n)]
+        ctx, _ = _context(tmp_path, docs)
+        reads = []
+        original = KubeObject.namespace
+        monkeypatch.setattr(KubeObject, "namespace", property(lambda self: reads.append(None) or original.fget(self)))
+        assert all(ctx.snapshot.find("ConfigMap", "ns", f"c{i}").name == f"c{i}" for i in range(n))
+        assert ctx.snapshot.find("ConfigMap", "other", "c0") is None
+        monkeypatch.undo()
+        return len(reads)
+
+    _grows_linearly(work)
+
+
+def test_blame_still_names_the_object_being_handled_and_its_substitute(tmp_path):
+    ctx, _ = _context(tmp_path, [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"c{i}", "namespace": "ns"}} for i in range(3)])
+    snapshot = ctx.snapshot
+    first, second, third = snapshot.objects
+    snapshot.begin_stage()
+    handed = list(snapshot.of_kind("ConfigMap"))
+    assert [snapshot.handed(o)[1] for o in handed] == [first, second, third]
+    assert snapshot.handed(second)[0] < snapshot.handed(third)[0]
+    assert snapshot.handed(object()) is None
+    stand_in = object.__new__(type(first))
+    object.__setattr__(stand_in, "data", {})
+    snapshot.begin_stage(frozenset({first.subject_key}), {second.subject_key: stand_in})
+    out = list(snapshot.of_kind("ConfigMap"))
+    assert out == [stand_in, third]
+    assert snapshot.handed(stand_in)[1] is second and snapshot.handed(second) is None
+    snapshot.begin_stage()
+    assert snapshot.handed(third) is None
