@@ -204,3 +204,21 @@ def test_blame_still_names_the_object_being_handled_and_its_substitute(tmp_path)
     assert snapshot.handed(stand_in)[1] is second and snapshot.handed(second) is None
     snapshot.begin_stage()
     assert snapshot.handed(third) is None
+
+
+def test_each_certificate_text_is_parsed_once_per_scan(monkeypatch):
+    from kupgrade_lint.catalog import load_catalog
+    from kupgrade_lint.checks import certificate
+    from kupgrade_lint.config import Config
+    from kupgrade_lint.engine import ScanRequest, scan
+    from kupgrade_lint.snapshot.loader import load_inputs
+    from kupgrade_lint.versions import KubeVersion
+    from tests.conftest import SEED
+
+    texts: list[str] = []
+    for name in ("parse_ca_bundle", "parse_pem_chain"):
+        original = getattr(certificate, name)
+        monkeypatch.setattr(certificate, name, lambda text, _original=original: texts.append(text) or _original(text))
+    report = scan(load_inputs(SEED, []), load_catalog(list(Config().catalog)), ScanRequest(target=KubeVersion.parse("v1.21.14")))
+    assert any(f.rule_id in ("KUP030", "KUP033", "KUP034", "KUP035", "KUP036") for f in report.findings)
+    assert texts and len(texts) == len(set(texts))
