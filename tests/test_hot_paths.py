@@ -222,3 +222,14 @@ def test_each_certificate_text_is_parsed_once_per_scan(monkeypatch):
     report = scan(load_inputs(SEED, []), load_catalog(list(Config().catalog)), ScanRequest(target=KubeVersion.parse("v1.21.14")))
     assert any(f.rule_id in ("KUP030", "KUP033", "KUP034", "KUP035", "KUP036") for f in report.findings)
     assert texts and len(texts) == len(set(texts))
+
+
+def test_in_input_order_interleaves_kinds_as_they_came(tmp_path):
+    kinds = ["Deployment", "ConfigMap", "Deployment", "Service", "ConfigMap"]
+    docs = [{"apiVersion": "v1", "kind": kind, "metadata": {"name": f"o{i}", "namespace": "ns"}} for i, kind in enumerate(kinds)]
+    ctx, _ = _context(tmp_path, docs)
+    snapshot = ctx.snapshot
+    snapshot.begin_stage()
+    assert [o.name for o in snapshot.in_input_order("ConfigMap", "Deployment", "Absent")] == ["o0", "o1", "o2", "o4"]
+    assert [o.name for o in snapshot.in_input_order("Service")] == ["o3"]
+    assert list(snapshot.in_input_order("Absent")) == []

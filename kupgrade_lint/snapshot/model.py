@@ -145,7 +145,7 @@ class Snapshot:
     inputs: list[str] = field(default_factory=list)
     keep_alive: list = field(default_factory=list)  # e.g. the directory a .tar.gz was unpacked into
     root: str | None = None  # the --snapshot path as given: the files of cluster objects and nodes are relative to it
-    _kind_index: tuple[int, dict] | None = field(default=None, repr=False)
+    _kind_index: tuple[int, dict, dict] | None = field(default=None, repr=False)  # (objects indexed, kind -> objects, kind -> their positions)
     _name_index: tuple[int, dict] | None = field(default=None, repr=False)  # kind -> (namespace, name) -> objects, for find
     _handed: dict = field(default_factory=dict, repr=False)  # id of what was handed out -> when
     _held: list = field(default_factory=list, repr=False)
@@ -214,9 +214,12 @@ class Snapshot:
         # Built on first use and again only if objects were added since (the loader appends).
         if self._kind_index is None or self._kind_index[0] != len(self.objects):
             index: dict[str, list[KubeObject]] = {}
-            for obj in self.objects:
-                index.setdefault(obj.kind, []).append(obj)
-            self._kind_index = (len(self.objects), index)
+            positions: dict[str, list[int]] = {}
+            for position, obj in enumerate(self.objects):
+                kind = obj.kind
+                index.setdefault(kind, []).append(obj)
+                positions.setdefault(kind, []).append(position)
+            self._kind_index = (len(self.objects), index, positions)
         return self._kind_index[1]
 
     def of_kind(self, *kinds: str, origins: tuple[str, ...] | None = None) -> Iterator[KubeObject]:
@@ -232,8 +235,11 @@ class Snapshot:
         present = [kind for kind in dict.fromkeys(kinds) if index.get(kind)]
         if len(present) <= 1:
             return self.track(index[present[0]] if present else ())
-        wanted = set(present)
-        return self.track(obj for obj in self.objects if obj.kind in wanted)
+        import heapq
+
+        positions = self._kind_index[2]  # type: ignore[index]
+        merged = heapq.merge(*(zip(positions[kind], index[kind]) for kind in present), key=lambda pair: pair[0])
+        return self.track(obj for _, obj in merged)
 
     def find(self, kind: str, namespace: str | None, name: str) -> KubeObject | None:
         """The object of that kind, namespace and name; one read from the cluster wins over a manifest."""
