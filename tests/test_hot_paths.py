@@ -233,3 +233,17 @@ def test_in_input_order_interleaves_kinds_as_they_came(tmp_path):
     assert [o.name for o in snapshot.in_input_order("ConfigMap", "Deployment", "Absent")] == ["o0", "o1", "o2", "o4"]
     assert [o.name for o in snapshot.in_input_order("Service")] == ["o3"]
     assert list(snapshot.in_input_order("Absent")) == []
+
+
+def test_the_json_report_written_in_pieces_keeps_multibyte_characters_whole(seed_report, monkeypatch):
+    import dataclasses
+    import io
+
+    from kupgrade_lint.reporters import json_report
+
+    first = seed_report.findings[0]
+    report = dataclasses.replace(seed_report, findings=(dataclasses.replace(first, message="é→😀" * 50),) + seed_report.findings[1:])
+    monkeypatch.setattr(json_report, "_CHUNK", 7)  # cuts characters of 2, 3 and 4 bytes
+    stream = io.StringIO()
+    json_report.render(report, stream)
+    assert stream.getvalue() == json.dumps(json_report.report_dict(report), indent=2, ensure_ascii=False) + "\n"

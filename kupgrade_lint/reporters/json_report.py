@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 from typing import Any, TextIO
 
@@ -109,18 +110,34 @@ def indented_json(doc: Any) -> str:
     surrogate) goes to the json module, which decides as before. Reports hold no floats, the one
     type the two spell differently (``1e+16`` against ``1e16``, ``NaN`` against ``null``).
     """
+    data = _orjson_bytes(doc)
+    return data.decode("utf-8") if data is not None else json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def _orjson_bytes(doc: Any) -> bytes | None:
     try:
         import orjson
     except ImportError:  # pragma: no cover - orjson is a dependency; a bare checkout still works
-        orjson = None
-    if orjson is not None:
-        try:
-            return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode("utf-8")
-        except TypeError:
-            pass
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        return None
+    try:
+        return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    except TypeError:
+        return None
+
+
+# The encoded report goes to the stream in pieces: one string of the whole report (and its
+# encoding by the stream) would hold it three times over at once.
+_CHUNK = 1 << 20
 
 
 def render(report: Report, stream: TextIO, color: bool = False) -> None:
     """Write the report as indented JSON; the same report gives the same bytes."""
-    stream.write(indented_json(report_dict(report)))
+    doc = report_dict(report)
+    data = _orjson_bytes(doc)
+    if data is None:
+        stream.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+        return
+    del doc
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    for start in range(0, len(data), _CHUNK):
+        stream.write(decoder.decode(data[start : start + _CHUNK], final=start + _CHUNK >= len(data)))
