@@ -192,15 +192,16 @@ class _Node:
     ``_trie``): named steps without steps below, named steps with steps below, ``[]``, ``*``.
     """
 
-    __slots__ = ("types", "children", "leaves", "inner", "each", "every")
+    __slots__ = ("types", "children", "leaves", "inner", "each", "every", "accepted")
 
     def __init__(self) -> None:
         self.types: tuple[str, ...] | None = None
         self.children: dict[str, _Node] = {}
-        self.leaves: tuple[tuple[str, tuple[str, ...]], ...] = ()
+        self.leaves: tuple[tuple[str, frozenset[type], tuple[str, ...]], ...] = ()
         self.inner: tuple[tuple[str, _Node], ...] = ()
         self.each: _Node | None = None
         self.every: _Node | None = None
+        self.accepted: frozenset[type] = frozenset()  # the Python types of ``types`` (exactly these, no subclasses)
 
 
 def _trie(compiled: dict[tuple, tuple[str, ...]]) -> _Node:
@@ -215,6 +216,7 @@ def _trie(compiled: dict[tuple, tuple[str, ...]]) -> _Node:
 
 
 def _split(node: _Node) -> None:
+    node.accepted = frozenset(t for t, name in _FAST_TYPES.items() if name in (node.types or ()))
     leaves, inner = [], []
     for step, child in node.children.items():
         _split(child)
@@ -223,7 +225,7 @@ def _split(node: _Node) -> None:
         elif step == "*":
             node.every = child
         elif not child.children and child.types is not None:
-            leaves.append((step, child.types))
+            leaves.append((step, child.accepted, child.types))
         else:
             inner.append((step, child))
     node.leaves, node.inner = tuple(leaves), tuple(inner)
@@ -273,14 +275,15 @@ def _check(node: _Node, value: Any, path: tuple, item: bool, out: list) -> None:
 
 def _conforms(node: _Node, value: Any, item: bool) -> bool:
     """Whether ``_check`` would find nothing: the same walk, but it builds no paths and stops at
-    the first wrong type (almost every object is fine; the path is worked out only for the others)."""
-    if node.types is not None and (value is not None or item):
+    the first wrong type (almost every object is fine; the path is worked out only for the others).
+    A value of exactly a type of ``accepted`` needs no further look; any other is named by ``json_type``."""
+    if node.types is not None and (value is not None or item) and type(value) not in node.accepted:
         if (_FAST_TYPES.get(type(value)) or json_type(value)) not in node.types:
             return False
     if isinstance(value, dict):
-        for step, types in node.leaves:
+        for step, accepted, types in node.leaves:
             sub = value.get(step)
-            if sub is not None and (_FAST_TYPES.get(type(sub)) or json_type(sub)) not in types:
+            if sub is not None and type(sub) not in accepted and (_FAST_TYPES.get(type(sub)) or json_type(sub)) not in types:
                 return False
         for step, child in node.inner:
             sub = value.get(step)
@@ -288,15 +291,27 @@ def _conforms(node: _Node, value: Any, item: bool) -> bool:
                 return False
         every = node.every
         if every is not None:
-            for sub in value.values():
-                if not _conforms(every, sub, False):
-                    return False
+            if every.children:
+                for sub in value.values():
+                    if not _conforms(every, sub, False):
+                        return False
+            elif every.types is not None:  # e.g. annotations.*: only the values' types
+                accepted, types = every.accepted, every.types
+                for sub in value.values():
+                    if sub is not None and type(sub) not in accepted and (_FAST_TYPES.get(type(sub)) or json_type(sub)) not in types:
+                        return False
     elif isinstance(value, list):
         each = node.each
         if each is not None:
-            for sub in value:
-                if not _conforms(each, sub, True):
-                    return False
+            if each.children:
+                for sub in value:
+                    if not _conforms(each, sub, True):
+                        return False
+            elif each.types is not None:  # e.g. command[]: only the items' types (null included)
+                accepted, types = each.accepted, each.types
+                for sub in value:
+                    if type(sub) not in accepted and (_FAST_TYPES.get(type(sub)) or json_type(sub)) not in types:
+                        return False
     return True
 
 
