@@ -247,3 +247,15 @@ def test_the_json_report_written_in_pieces_keeps_multibyte_characters_whole(seed
     stream = io.StringIO()
     json_report.render(report, stream)
     assert stream.getvalue() == json.dumps(json_report.report_dict(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def test_insecure_kubeconfig_servers_in_a_configmap_keep_their_lines(tmp_path):
+    from kupgrade_lint.checks import control_plane
+
+    text = "apiVersion: v1\n  server: http://a:8080\nx: 1\ny: 2\n  server: http://b:8080\nserver: 'http://c:8080'\n"
+    ctx, catalog = _context(tmp_path, [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "k", "namespace": "ns"},
+                                        "data": {"kubeconfig": text, "plain": "server: https://a"}}])
+    obj = ctx.snapshot.objects[0]
+    found = list(control_plane.insecure_apiserver_client(ctx, catalog.rule_by_check("insecure_apiserver_client")[0]))
+    assert [c.location.line for c in found] == [obj.content_line(("data", "kubeconfig"), n) for n in (2, 5, 6)]
+    assert [c.message.split(" at ")[1].split(";")[0] for c in found] == ["http://a:8080", "http://b:8080", "http://c:8080"]
