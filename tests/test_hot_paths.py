@@ -235,27 +235,17 @@ def test_in_input_order_interleaves_kinds_as_they_came(tmp_path):
     assert list(snapshot.in_input_order("Absent")) == []
 
 
-def test_the_json_report_written_in_pieces_keeps_multibyte_characters_whole(seed_report, monkeypatch):
+def test_the_json_report_written_in_batches_is_the_bytes_of_one_dump(seed_report, monkeypatch):
     import dataclasses
     import io
 
     from kupgrade_lint.reporters import json_report
 
     first = seed_report.findings[0]
-    report = dataclasses.replace(seed_report, findings=(dataclasses.replace(first, message="é→😀" * 50),) + seed_report.findings[1:])
-    monkeypatch.setattr(json_report, "_CHUNK", 7)  # cuts characters of 2, 3 and 4 bytes
-    stream = io.StringIO()
-    json_report.render(report, stream)
-    assert stream.getvalue() == json.dumps(json_report.report_dict(report), indent=2, ensure_ascii=False) + "\n"
-
-
-def test_insecure_kubeconfig_servers_in_a_configmap_keep_their_lines(tmp_path):
-    from kupgrade_lint.checks import control_plane
-
-    text = "apiVersion: v1\n  server: http://a:8080\nx: 1\ny: 2\n  server: http://b:8080\nserver: 'http://c:8080'\n"
-    ctx, catalog = _context(tmp_path, [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "k", "namespace": "ns"},
-                                        "data": {"kubeconfig": text, "plain": "server: https://a"}}])
-    obj = ctx.snapshot.objects[0]
-    found = list(control_plane.insecure_apiserver_client(ctx, catalog.rule_by_check("insecure_apiserver_client")[0]))
-    assert [c.location.line for c in found] == [obj.content_line(("data", "kubeconfig"), n) for n in (2, 5, 6)]
-    assert [c.message.split(" at ")[1].split(";")[0] for c in found] == ["http://a:8080", "http://b:8080", "http://c:8080"]
+    report = dataclasses.replace(seed_report, findings=(dataclasses.replace(first, message="é→😀\n\t\"x\"" * 5),) + seed_report.findings[1:])
+    for batch in (1, 7, 60, 2000):
+        monkeypatch.setattr(json_report, "_BATCH", batch)
+        for case in (report, dataclasses.replace(report, findings=report.findings[:1]), dataclasses.replace(report, findings=())):
+            stream = io.StringIO()
+            json_report.render(case, stream)
+            assert stream.getvalue() == json.dumps(json_report.report_dict(case), indent=2, ensure_ascii=False) + "\n", (batch, len(case.findings))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import json
 from typing import Any, TextIO
 
@@ -80,7 +79,8 @@ def selection_dict(report: Report) -> dict[str, Any] | None:
     return {"minor": s.minor, "path": {"current_version": s.path_current, "target_version": s.path_target, "hops": list(s.path_minors)}}
 
 
-def report_dict(report: Report) -> dict[str, Any]:
+def report_dict(report: Report, findings: bool = True) -> dict[str, Any]:
+    """The report as JSON data; without ``findings``, their list is left empty (``render`` streams them)."""
     counts = {"error": 0, "warning": 0, "info": 0, "suppressed": 0}
     for finding in report.findings:
         counts["suppressed" if finding.suppressed_by else finding.severity.value] += 1
@@ -97,7 +97,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "unused_suppressions": list(report.unused_suppressions),
         "coverage": coverage_dict(report.coverage),
         "selected_hop": selection_dict(report),
-        "findings": [finding_dict(f) for f in report.findings],
+        "findings": [finding_dict(f) for f in report.findings] if findings else [],
     }
 
 
@@ -125,19 +125,29 @@ def _orjson_bytes(doc: Any) -> bytes | None:
         return None
 
 
-# The encoded report goes to the stream in pieces: one string of the whole report (and its
-# encoding by the stream) would hold it three times over at once.
-_CHUNK = 1 << 20
+def _encoded(doc: Any) -> str:
+    data = _orjson_bytes(doc)
+    return data.decode("utf-8") if data is not None else json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+# Findings are encoded a batch at a time and written as they come: neither the whole report as
+# dicts nor as one string is held at once (tens of megabytes for tens of thousands of findings).
+_BATCH = 2000
+_EMPTY_FINDINGS = '"findings": []\n}\n'
 
 
 def render(report: Report, stream: TextIO, color: bool = False) -> None:
     """Write the report as indented JSON; the same report gives the same bytes."""
-    doc = report_dict(report)
-    data = _orjson_bytes(doc)
-    if data is None:
-        stream.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    head = _encoded(report_dict(report, findings=False))
+    if not report.findings or not head.endswith(_EMPTY_FINDINGS):  # findings are the last key
+        stream.write(head if not report.findings else _encoded(report_dict(report)))
         return
-    del doc
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    for start in range(0, len(data), _CHUNK):
-        stream.write(decoder.decode(data[start : start + _CHUNK], final=start + _CHUNK >= len(data)))
+    stream.write(head[: -len("[]\n}\n")] + "[\n")
+    findings = report.findings
+    for start in range(0, len(findings), _BATCH):
+        text = _encoded([finding_dict(f) for f in findings[start : start + _BATCH]])
+        # One level deeper than a list of its own: every line two more spaces (a newline in a
+        # string is written as \\n, so each raw newline is the layout's).
+        body = "  " + text[2:-3].replace("\n", "\n  ")  # without "[\n" and "\n]\n"
+        stream.write((",\n" if start else "") + body)
+    stream.write("\n  ]\n}\n")

@@ -169,8 +169,10 @@ class Snapshot:
             handed, held = self._handed, self._held
             for item in items:
                 self._tick += 1
-                handed[id(item)] = self._tick
-                held.append(item)
+                key = id(item)
+                if key not in handed:
+                    held.append(item)
+                handed[key] = self._tick
                 yield item
             return
         for item in items:
@@ -180,13 +182,14 @@ class Snapshot:
             yield self._hand_out(item)
 
     def _hand_out(self, item):
-        # Per item only an int (not tracked by the cyclic collector) and a list slot: the list
-        # keeps each item alive so that its id() names it until the stage ends; a substitute is
-        # kept alive by ``_substitute``, and remembers the item it stands for in ``_originals``.
+        # Per item only an int (not tracked by the cyclic collector) and, the first time, a list
+        # slot: the list keeps each item alive so that its id() names it until the stage ends; a
+        # substitute is kept alive by ``_substitute`` and remembers its item in ``_originals``.
         out = self._substitute.get(item.subject_key, item) if self._substitute else item
         self._tick += 1
+        if id(out) not in self._handed:
+            self._held.append(item)
         self._handed[id(out)] = self._tick
-        self._held.append(item)
         if out is not item:
             self._originals[id(out)] = item
         return out
