@@ -192,7 +192,7 @@ class _Node:
     ``_trie``): named steps without steps below, named steps with steps below, ``[]``, ``*``.
     """
 
-    __slots__ = ("types", "children", "leaves", "inner", "each", "every", "accepted")
+    __slots__ = ("types", "children", "leaves", "inner", "each", "every", "accepted", "flat")
 
     def __init__(self) -> None:
         self.types: tuple[str, ...] | None = None
@@ -202,6 +202,7 @@ class _Node:
         self.each: _Node | None = None
         self.every: _Node | None = None
         self.accepted: frozenset[type] = frozenset()  # the Python types of ``types`` (exactly these, no subclasses)
+        self.flat = False  # steps below, all of them named leaves
 
 
 def _trie(compiled: dict[tuple, tuple[str, ...]]) -> _Node:
@@ -229,6 +230,7 @@ def _split(node: _Node) -> None:
         else:
             inner.append((step, child))
     node.leaves, node.inner = tuple(leaves), tuple(inner)
+    node.flat = bool(leaves) and not inner and node.each is None and node.every is None
 
 
 # Built per kind on first use, not at import: a short run reads a few kinds of the table.
@@ -303,7 +305,17 @@ def _conforms(node: _Node, value: Any, item: bool) -> bool:
     elif isinstance(value, list):
         each = node.each
         if each is not None:
-            if each.children:
+            if each.flat:  # e.g. managedFields[]: mappings of leaves, checked here without a call per item
+                accepted, types, leaves = each.accepted, each.types, each.leaves
+                for sub in value:
+                    if types is not None and type(sub) not in accepted and (_FAST_TYPES.get(type(sub)) or json_type(sub)) not in types:
+                        return False
+                    if isinstance(sub, dict):
+                        for step, accepted_here, types_here in leaves:
+                            leaf = sub.get(step)
+                            if leaf is not None and type(leaf) not in accepted_here and (_FAST_TYPES.get(type(leaf)) or json_type(leaf)) not in types_here:
+                                return False
+            elif each.children:
                 for sub in value:
                     if not _conforms(each, sub, True):
                         return False
