@@ -249,3 +249,26 @@ def test_the_json_report_written_in_batches_is_the_bytes_of_one_dump(seed_report
             stream = io.StringIO()
             json_report.render(case, stream)
             assert stream.getvalue() == json.dumps(json_report.report_dict(case), indent=2, ensure_ascii=False) + "\n", (batch, len(case.findings))
+
+
+def test_last_applied_annotations_naming_no_removed_version_are_not_decoded(monkeypatch):
+    from kupgrade_lint.checks import removed_api
+    from kupgrade_lint.snapshot.model import KubeObject, Source
+
+    def deployment(applied: str) -> KubeObject:
+        meta = {"name": "d", "namespace": "ns", "annotations": {removed_api.LAST_APPLIED: applied}}
+        return KubeObject({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta}, Source("cluster/d.json", "cluster"), None)
+
+    decoded = _count_calls(monkeypatch, removed_api.json, "loads")
+    removed = frozenset({"extensions/v1beta1", "apps/v1beta2"})
+    current = deployment('{"apiVersion":"apps/v1","kind":"Deployment"}\n')
+    old = deployment('{"apiVersion":"extensions/v1beta1","kind":"Deployment"}\n')
+    escaped = deployment('{"apiVersion":"extensions\\/v1beta1","kind":"Deployment"}\n')
+    def matching(signs):
+        return [sign for sign in signs if sign[0] in removed]
+
+    assert matching(removed_api._evidence(current, removed)) == matching(removed_api._evidence(current)) == []
+    assert len(decoded) == 1  # only the call without ``removed``
+    for obj in (old, escaped):
+        assert [e[:2] for e in removed_api._evidence(obj, removed)][0] == ("extensions/v1beta1", "last-applied-configuration (kubectl apply)")
+    assert len(decoded) == 3
