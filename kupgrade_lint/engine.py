@@ -184,6 +184,7 @@ def judge(ctx: CheckContext) -> Report:
     input_rule = input_rules[0]
 
     findings: set[Finding] = set()
+    placed: dict[tuple, Hop | None] = {}
     for rule in sorted(catalog.rules.values(), key=lambda r: r.id):
         if rule.check == INPUT_PROBLEMS_CHECK:
             continue
@@ -197,7 +198,14 @@ def judge(ctx: CheckContext) -> Report:
                 findings.add(_finding(input_rule, candidate, None))
                 continue
             backports = candidate.backported_to or (rule.backported_to if candidate.breaks_in == rule.breaks_in else ())
-            hop = hops[0] if candidate.at_first_hop else hop_for(hops, candidate.breaks_in, backports)
+            if candidate.at_first_hop:
+                hop = hops[0]
+            else:
+                # Tens of thousands of candidates share a few (minor, backports): each is placed once.
+                where = (candidate.breaks_in, backports)
+                if where not in placed:
+                    placed[where] = hop_for(hops, candidate.breaks_in, backports)
+                hop = placed[where]
             if hop is not None:
                 findings.add(_finding(rule, candidate, hop.minor))
 

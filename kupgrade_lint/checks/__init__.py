@@ -8,7 +8,7 @@ the path does not cross it.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from kupgrade_lint.catalog import Catalog, Rule
@@ -40,6 +40,28 @@ class CheckContext:
     hops: tuple[Hop, ...]
     options: ScanOptions
     setup_problems: tuple = ()  # InputProblems of objects the settings or facts could not be read from
+    # What several checks compute from the same input text (pure functions of it: PromQL
+    # analyses, parsed certificates), kept for the scan; see ``memo``.
+    _memo: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
+
+    def memo(self, table: str) -> "Memo":
+        """The scan's table ``table`` of results of one pure function, keyed by its argument."""
+        return self._memo.setdefault(table, Memo())
+
+
+class Memo(dict):
+    """Results of a pure function kept for one scan, at most ``MAX`` of them (then computed each time)."""
+
+    MAX = 1 << 16
+
+    def get_or(self, key, compute: Callable):
+        try:
+            return self[key]
+        except KeyError:
+            value = compute(key)
+            if len(self) < self.MAX:
+                self[key] = value
+            return value
 
 
 @dataclass(frozen=True)

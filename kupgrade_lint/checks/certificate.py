@@ -120,22 +120,35 @@ class _Resolution:
     problem: str | None
 
 
+# The five certificate rules judge the same endpoints: each PEM text is parsed once per scan.
+def _parse_ca_bundle(text: str) -> tuple[tuple[Certificate, ...] | None, CertificateError | None]:
+    try:
+        return tuple(parse_ca_bundle(text)), None
+    except CertificateError as exc:
+        return None, exc
+
+
+def _parse_pem_chain(text: str) -> tuple[tuple[Certificate, ...] | None, CertificateError | None]:
+    try:
+        return tuple(parse_pem_chain(text)), None
+    except CertificateError as exc:
+        return None, exc
+
+
 def _resolve(ctx: CheckContext, ep: ServingEndpoint) -> _Resolution:
     """Find the chain an endpoint serves, best source first; say why when there is none."""
     trusted: tuple[Certificate, ...] | None = None
     bundle_problem = None
     if ep.ca_bundle:
-        try:
-            trusted = tuple(parse_ca_bundle(ep.ca_bundle))
-        except CertificateError as exc:
-            bundle_problem = f"its caBundle cannot be read ({exc})"
+        trusted, error = ctx.memo("ca-bundles").get_or(ep.ca_bundle, _parse_ca_bundle)
+        if error is not None:
+            bundle_problem = f"its caBundle cannot be read ({error})"
     captured = ctx.snapshot.tls.get(ep.stem)
     if captured is not None:
         file, pem = captured
-        try:
-            chain = tuple(parse_pem_chain(pem))
-        except CertificateError as exc:
-            return _Resolution(None, f"{file}: cannot read the certificate: {exc}")
+        chain, error = ctx.memo("served-chains").get_or(pem, _parse_pem_chain)
+        if error is not None:
+            return _Resolution(None, f"{file}: cannot read the certificate: {error}")
         return _Resolution(ServedChain(chain, f"{file}, captured from the endpoint", trusted), bundle_problem)
     if trusted is not None and len(trusted) == 1 and trusted[0].self_issued and not trusted[0].is_ca:
         return _Resolution(ServedChain(trusted, "its caBundle: a self-signed certificate, so the serving certificate itself", trusted), None)

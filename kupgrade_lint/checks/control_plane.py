@@ -62,10 +62,12 @@ def insecure_apiserver_client(ctx: CheckContext, rule: Rule) -> Iterable[Candida
                 )
     for obj in ctx.snapshot.of_kind("ConfigMap"):
         for key, value in sorted((obj.data.get("data") or {}).items()):
-            if not isinstance(value, str):
+            if not isinstance(value, str) or "http://" not in value:
                 continue
+            inner, counted = 1, 0  # line of the match, counted on from the previous one (not from the top each time)
             for match in _SERVER_RE.finditer(value):
-                inner = value.count("\n", 0, match.start()) + 1
+                inner += value.count("\n", counted, match.start())
+                counted = match.start()
                 yield Candidate(
                     rule.breaks_in,
                     f"kubeconfig in ConfigMap {obj.namespace}/{obj.name} key {key} reaches the apiserver at {match.group(1)}; {message_tail}",

@@ -39,21 +39,64 @@ def _namespaces(monitor: KubeObject) -> set[str] | None:
     return set(names) if names else {monitor.namespace or "default"}
 
 
+class _ServiceIndex:
+    """Services by namespace and, in each, by label: a selector is tried only on the Services that
+    have the rarest of its ``matchLabels`` (never every Service for every ServiceMonitor)."""
+
+    def __init__(self) -> None:
+        self.by_namespace: dict[str | None, list[tuple[KubeObject, dict]]] = {}
+        self.by_label: dict[tuple, list[int]] = {}  # (namespace, key, value) -> indexes in by_namespace[namespace]
+        self.order: dict[str | None, int] = {}  # namespaces in the order their first Service came
+
+    def add(self, svc: KubeObject) -> None:
+        if svc.namespace not in self.order:
+            self.order[svc.namespace] = len(self.order)
+        items = self.by_namespace.setdefault(svc.namespace, [])
+        labels = svc.metadata.get("labels") or {}
+        for key, value in labels.items() if isinstance(labels, dict) else ():
+            try:
+                self.by_label.setdefault((svc.namespace, key, value), []).append(len(items))
+            except TypeError:  # an unhashable label value matches no selector's string
+                pass
+        items.append((svc, labels))
+
+    def candidates(self, namespaces: set[str] | None, selector: dict) -> Iterator[tuple[KubeObject, dict]]:
+        """Services of these namespaces (None: all) that may match ``selector``, in the order they were added."""
+        match = selector.get("matchLabels") if isinstance(selector, dict) else None
+        pairs = list(match.items()) if isinstance(match, dict) else []
+        if namespaces is None:
+            chosen = list(self.by_namespace)
+        else:
+            order = self.order
+            chosen = sorted((ns for ns in namespaces if ns in order), key=order.__getitem__)
+        for ns in chosen:
+            items = self.by_namespace[ns]
+            if not pairs:
+                yield from items
+                continue
+            try:
+                postings = [self.by_label.get((ns, key, value), ()) for key, value in pairs]
+            except TypeError:
+                yield from items
+                continue
+            for index in min(postings, key=len):
+                yield items[index]
+
+
 @check("insecure_component_ports")
 def insecure_component_ports(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
     """ServiceMonitors and scrape configs that reach kube-scheduler/kube-controller-manager on their insecure ports."""
     ports = {int(p) for p in rule.params.get("ports", [])}
-    # Only Services with one of the ports can matter; group them by namespace once.
-    by_namespace: dict[str | None, list[tuple[KubeObject, dict]]] = {}
+    # Only Services with one of the ports can matter; index them by namespace and label once.
+    services = _ServiceIndex()
     for svc in ctx.snapshot.of_kind("Service", origins=("cluster", "manifest", "helm")):
         svc_ports = (svc.data.get("spec") or {}).get("ports") or []
         if any({p.get("port"), p.get("targetPort")} & ports for p in svc_ports if isinstance(p, dict)):
-            by_namespace.setdefault(svc.namespace, []).append((svc, svc.metadata.get("labels") or {}))
+            services.add(svc)
     for monitor in ctx.snapshot.of_kind("ServiceMonitor"):
         spec = monitor.data.get("spec") or {}
-        namespaces = _namespaces(monitor)
-        candidates = [item for ns, items in by_namespace.items() if namespaces is None or ns in namespaces for item in items]
-        selected = [svc for svc, labels in candidates if _selects(spec.get("selector") or {}, labels)]
+        selector = spec.get("selector") or {}
+        selected = [svc for svc, labels in services.candidates(_namespaces(monitor), selector) if _selects(selector, labels)]
         for i, endpoint in enumerate(spec.get("endpoints") or []):
             hit = None
             target = endpoint.get("targetPort")
@@ -124,13 +167,18 @@ def _queries(ctx: CheckContext) -> Iterator[tuple[KubeObject, tuple, str, int | 
         for key, value in sorted((obj.data.get("data") or {}).items()):
             if not isinstance(value, str) or not any(k in value for k in ('"expr"', "expr:", "metricsQuery", "seriesQuery")):
                 continue
-            # The objects' reader, with its limits: an alias bomb in a ConfigMap must not be expanded here.
-            docs = read_documents(value)
-            if len(docs) != 1:
-                continue
-            parsed: Any = docs[0].data
-            for expr in _walk_exprs(parsed):
-                yield obj, ("data", key), expr, _line_of(value, expr)
+            for expr, line in ctx.memo("configmap-queries").get_or(value, _text_queries):
+                yield obj, ("data", key), expr, line
+
+
+def _text_queries(value: str) -> tuple[tuple[str, int | None], ...]:
+    """The expressions of a ConfigMap value and the line each starts on (read once per scan: two checks ask)."""
+    # The objects' reader, with its limits: an alias bomb in a ConfigMap must not be expanded here.
+    docs = read_documents(value)
+    if len(docs) != 1:
+        return ()
+    parsed: Any = docs[0].data
+    return tuple((expr, _line_of(value, expr)) for expr in _walk_exprs(parsed))
 
 
 def _line_of(text: str, expr: str) -> int | None:
@@ -177,8 +225,9 @@ def cadvisor_labels(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]:
     """Queries of cAdvisor metrics that use the removed labels (``container_name`` → ``container``, ...)."""
     renamed: dict[str, str] = dict(rule.params.get("renamed_labels", {}))
     prefixes = tuple(rule.params.get("metric_prefixes", []))
+    analyses = ctx.memo("promql")  # both PromQL checks read the same expressions
     for obj, path, expr, inner_line in _queries(ctx):
-        use = analyse(expr)
+        use = analyses.get_or(expr, analyse)
         used = sorted(label for label in use.labels if label in renamed)
         if not used or not any(metric.startswith(prefixes) for metric in use.metrics):
             continue
@@ -266,8 +315,9 @@ def removed_metric_queries(ctx: CheckContext, rule: Rule) -> Iterable[Candidate]
     """PromQL expressions (rules, dashboards, adapter queries) that select a metric a hop's release stops exporting."""
     index = _removed_metrics(ctx)
     series = _removed_series(index)
+    analyses = ctx.memo("promql")  # both PromQL checks read the same expressions
     for obj, path, expr, inner_line in _queries(ctx):
-        use = analyse(expr)
+        use = analyses.get_or(expr, analyse)
         used = _base_names(use.metrics, index)
         hits: dict[str, _Gone] = {}
         for name in use.metrics:

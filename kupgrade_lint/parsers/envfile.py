@@ -25,6 +25,12 @@ from kupgrade_lint.parsers.words import TracedText
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
+# Runs without a character that is special outside quotes, inside "..." and inside '...'
+# (newlines excluded: they end the value or count a line).
+_PLAIN_RUN = re.compile(r"[^\n#\"'\\$]+")
+_DOUBLE_RUN = re.compile(r'[^"\\$\n]+')
+_SINGLE_RUN = re.compile(r"[^'\n]+")
+
 MAX_FILE_CHARS = 1024 * 1024
 MAX_VALUE_CHARS = 128 * 1024
 
@@ -117,6 +123,14 @@ def read_env_file(text: str, file: str) -> EnvFile:
                 # without building it.
                 overflow = True
                 del chars[:], lines[:]
+            # A run of characters that mean nothing special where they are is taken whole (but
+            # not past the limit: the value is cleared at the same character as one by one).
+            run = (_PLAIN_RUN if quote is None else _DOUBLE_RUN if quote == '"' else _SINGLE_RUN).match(text, i, i + MAX_VALUE_CHARS + 1 - len(chars))
+            if run is not None:
+                chars.extend(run.group())
+                lines.extend([line] * (run.end() - i))
+                i = run.end()
+                continue
             ch = text[i]
             if quote is None:
                 if ch == "\n":

@@ -31,13 +31,12 @@ Written to be uploaded to GitHub code scanning as it is:
 from __future__ import annotations
 
 import gzip
-import json
 from dataclasses import dataclass
 from typing import Any, TextIO
 from urllib.parse import quote
 
 from kupgrade_lint.findings import Finding, Location, Report, RuleInfo, Severity
-from kupgrade_lint.reporters.json_report import coverage_dict, selection_dict
+from kupgrade_lint.reporters.json_report import coverage_dict, indented_json, selection_dict
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
@@ -314,7 +313,7 @@ def sarif_dict(report: Report) -> dict[str, Any]:
 
 
 def _serialize(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    return indented_json(doc)
 
 
 def _compressed_size(text: str) -> int:

@@ -24,9 +24,8 @@ def embedded_configs(snapshot: Snapshot, problems: list[InputProblem]) -> Iterat
             if key not in ("ClusterConfiguration", "ClusterStatus", "config.conf", "kubelet", "config") and not key.endswith((".yaml", ".conf")):
                 continue
             yield from _parse_embedded(obj, ("data", key), value, problems)
-    for obj in snapshot.all_objects():
-        if obj.kind in _CONFIG_KINDS:
-            yield EmbeddedConfig(None, (), obj.document.view(obj.prefix), obj.source.file, obj.source.node)
+    for obj in snapshot.in_input_order(*_CONFIG_KINDS):
+        yield EmbeddedConfig(None, (), obj.document.view(obj.prefix), obj.source.file, obj.source.node)
     for node, files in sorted(snapshot.node_files.items()):
         for path, nf in sorted(files.items()):
             # Configuration files and kubeconfigs, whatever their names (admin.conf,

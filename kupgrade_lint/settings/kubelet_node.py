@@ -6,10 +6,12 @@ kubespray renders ``kubelet.env`` and the unit from its own templates and kubead
 
 from __future__ import annotations
 
+import functools
+
 from kupgrade_lint.findings import Location
-from kupgrade_lint.parsers.envfile import read_env_file
+from kupgrade_lint.parsers import envfile, systemd
 from kupgrade_lint.parsers.flags import FlagUse, parse_flags
-from kupgrade_lint.parsers.systemd import UnitError, expand_exec_start, merge_service, parse_environment_directive, parse_unit
+from kupgrade_lint.parsers.systemd import UnitError, expand_exec_start, merge_service, parse_environment_directive
 from kupgrade_lint.parsers.words import TracedText, Word
 from kupgrade_lint.settings.model import FlagSetting
 from kupgrade_lint.snapshot.model import InputProblem, Snapshot
@@ -19,6 +21,18 @@ UNIT_DIRS = ("/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/syste
 # Env files kubelets read when no unit is in the snapshot to say so.
 KUBELET_ENV_FILES = ("/etc/kubernetes/kubelet.env", "/var/lib/kubelet/kubeadm-flags.env", "/etc/default/kubelet", "/etc/sysconfig/kubelet")
 KUBEADM_FLAGS_ENV = "/var/lib/kubelet/kubeadm-flags.env"
+
+
+# Nodes of a cluster mostly carry the same unit and env files: each distinct (text, path) is
+# parsed once. The results are frozen and only read; a unit that raises is not kept.
+@functools.lru_cache(maxsize=32)
+def read_env_file(text: str, path: str) -> envfile.EnvFile:
+    return envfile.read_env_file(text, path)
+
+
+@functools.lru_cache(maxsize=32)
+def parse_unit(text: str, path: str) -> list[systemd.Directive]:
+    return systemd.parse_unit(text, path)
 
 
 def kubelet_flags(snapshot: Snapshot, node: str, problems: list[InputProblem]) -> list[FlagSetting]:

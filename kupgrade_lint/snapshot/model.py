@@ -145,8 +145,11 @@ class Snapshot:
     inputs: list[str] = field(default_factory=list)
     keep_alive: list = field(default_factory=list)  # e.g. the directory a .tar.gz was unpacked into
     root: str | None = None  # the --snapshot path as given: the files of cluster objects and nodes are relative to it
-    _kind_index: tuple[int, dict] | None = field(default=None, repr=False)
-    _handed: dict = field(default_factory=dict, repr=False)
+    _kind_index: tuple[int, dict, dict] | None = field(default=None, repr=False)  # (objects indexed, kind -> objects, kind -> their positions)
+    _name_index: tuple[int, dict] | None = field(default=None, repr=False)  # kind -> (namespace, name) -> objects, for find
+    _handed: dict = field(default_factory=dict, repr=False)  # id of what was handed out -> when
+    _held: list = field(default_factory=list, repr=False)
+    _originals: dict = field(default_factory=dict, repr=False)
     _tick: int = field(default=0, repr=False)
     _excluded: frozenset = field(default=frozenset(), repr=False)
     _substitute: dict = field(default_factory=dict, repr=False)
@@ -160,6 +163,18 @@ class Snapshot:
         items among the local variables of the failing frames (``handed``): the innermost frame
         that holds one, and there the one handed out last, is the item being handled.
         """
+        if not self._excluded and not self._substitute:
+            # The common case, kept cheap (it runs for every object of every check): no key to
+            # build, nothing to replace; the same bookkeeping as ``_hand_out``.
+            handed, held = self._handed, self._held
+            for item in items:
+                self._tick += 1
+                key = id(item)
+                if key not in handed:
+                    held.append(item)
+                handed[key] = self._tick
+                yield item
+            return
         for item in items:
             key = item.subject_key
             if key in self._excluded:
@@ -167,18 +182,30 @@ class Snapshot:
             yield self._hand_out(item)
 
     def _hand_out(self, item):
-        out = self._substitute.get(item.subject_key, item)
+        # Per item only an int (not tracked by the cyclic collector) and, the first time, a list
+        # slot: the list keeps each item alive so that its id() names it until the stage ends; a
+        # substitute is kept alive by ``_substitute`` and remembers its item in ``_originals``.
+        out = self._substitute.get(item.subject_key, item) if self._substitute else item
         self._tick += 1
-        self._handed[id(out)] = (self._tick, item)
+        if id(out) not in self._handed:
+            self._held.append(item)
+        self._handed[id(out)] = self._tick
+        if out is not item:
+            self._originals[id(out)] = item
         return out
 
     def handed(self, value) -> tuple[int, Any] | None:
         """(when, item) if ``value`` was handed out by ``track`` or ``find`` during this stage."""
-        return self._handed.get(id(value))
+        tick = self._handed.get(id(value))
+        if tick is None:
+            return None
+        return tick, self._originals.get(id(value), value)
 
     def begin_stage(self, excluded: frozenset = frozenset(), substitute: dict | None = None) -> None:
         """Start a run of one check: nothing handed out yet, these keys left out, these items replaced."""
         self._handed = {}
+        self._held = []
+        self._originals = {}
         self._excluded = excluded
         self._substitute = substitute or {}
 
@@ -190,9 +217,12 @@ class Snapshot:
         # Built on first use and again only if objects were added since (the loader appends).
         if self._kind_index is None or self._kind_index[0] != len(self.objects):
             index: dict[str, list[KubeObject]] = {}
-            for obj in self.objects:
-                index.setdefault(obj.kind, []).append(obj)
-            self._kind_index = (len(self.objects), index)
+            positions: dict[str, list[int]] = {}
+            for position, obj in enumerate(self.objects):
+                kind = obj.kind
+                index.setdefault(kind, []).append(obj)
+                positions.setdefault(kind, []).append(position)
+            self._kind_index = (len(self.objects), index, positions)
         return self._kind_index[1]
 
     def of_kind(self, *kinds: str, origins: tuple[str, ...] | None = None) -> Iterator[KubeObject]:
@@ -202,9 +232,29 @@ class Snapshot:
             obj for kind in kinds for obj in index.get(kind, ()) if origins is None or obj.source.origin in origins
         )
 
+    def in_input_order(self, *kinds: str) -> Iterator[KubeObject]:
+        """Objects of these kinds in input order (kinds interleaved as they came), tracked like ``all_objects``."""
+        index = self._by_kind()
+        present = [kind for kind in dict.fromkeys(kinds) if index.get(kind)]
+        if len(present) <= 1:
+            return self.track(index[present[0]] if present else ())
+        import heapq
+
+        positions = self._kind_index[2]  # type: ignore[index]
+        merged = heapq.merge(*(zip(positions[kind], index[kind]) for kind in present), key=lambda pair: pair[0])
+        return self.track(obj for _, obj in merged)
+
     def find(self, kind: str, namespace: str | None, name: str) -> KubeObject | None:
         """The object of that kind, namespace and name; one read from the cluster wins over a manifest."""
-        matches = [o for o in self._by_kind().get(kind, ()) if o.namespace == namespace and o.name == name and o.subject_key not in self._excluded]
+        if self._name_index is None or self._name_index[0] != len(self.objects):
+            self._name_index = (len(self.objects), {})
+        names = self._name_index[1].get(kind)
+        if names is None:  # each kind indexed on its first look-up, not every object of every kind
+            names = self._name_index[1][kind] = {}
+            for obj in self._by_kind().get(kind, ()):
+                names.setdefault((obj.namespace, obj.name), []).append(obj)
+        same = names.get((namespace, name), ())
+        matches = [o for o in same if o.subject_key not in self._excluded] if self._excluded else list(same)
         found = next((o for o in matches if o.source.origin == "cluster"), matches[0] if matches else None)
         return self._hand_out(found) if found is not None else None
 

@@ -186,13 +186,23 @@ def _compile(fields: dict[str, Any]) -> dict[tuple, tuple[str, ...]]:
 
 
 class _Node:
-    """One step of the patterns of a kind: the types allowed here and the steps below."""
+    """One step of the patterns of a kind: the types allowed here and the steps below.
 
-    __slots__ = ("types", "children")
+    ``leaves``, ``inner``, ``each`` and ``every`` split ``children`` for ``_conforms`` (filled by
+    ``_trie``): named steps without steps below, named steps with steps below, ``[]``, ``*``.
+    """
+
+    __slots__ = ("types", "children", "leaves", "inner", "each", "every", "accepted", "flat")
 
     def __init__(self) -> None:
         self.types: tuple[str, ...] | None = None
         self.children: dict[str, _Node] = {}
+        self.leaves: tuple[tuple[str, frozenset[type], tuple[str, ...]], ...] = ()
+        self.inner: tuple[tuple[str, _Node], ...] = ()
+        self.each: _Node | None = None
+        self.every: _Node | None = None
+        self.accepted: frozenset[type] = frozenset()  # the Python types of ``types`` (exactly these, no subclasses)
+        self.flat = False  # steps below, all of them named leaves
 
 
 def _trie(compiled: dict[tuple, tuple[str, ...]]) -> _Node:
@@ -202,7 +212,25 @@ def _trie(compiled: dict[tuple, tuple[str, ...]]) -> _Node:
         for step in steps:
             node = node.children.setdefault(step, _Node())
         node.types = types
+    _split(root)
     return root
+
+
+def _split(node: _Node) -> None:
+    node.accepted = frozenset(t for t, name in _FAST_TYPES.items() if name in (node.types or ()))
+    leaves, inner = [], []
+    for step, child in node.children.items():
+        _split(child)
+        if step == "[]":
+            node.each = child
+        elif step == "*":
+            node.every = child
+        elif not child.children and child.types is not None:
+            leaves.append((step, child.accepted, child.types))
+        else:
+            inner.append((step, child))
+    node.leaves, node.inner = tuple(leaves), tuple(inner)
+    node.flat = bool(leaves) and not inner and node.each is None and node.every is None
 
 
 # Built per kind on first use, not at import: a short run reads a few kinds of the table.
@@ -247,10 +275,65 @@ def _check(node: _Node, value: Any, path: tuple, item: bool, out: list) -> None:
             _check(child, value[step], path + (step,), False, out)
 
 
+def _conforms(node: _Node, value: Any, item: bool) -> bool:
+    """Whether ``_check`` would find nothing: the same walk, but it builds no paths and stops at
+    the first wrong type (almost every object is fine; the path is worked out only for the others).
+    A value of exactly a type of ``accepted`` needs no further look; any other is named by ``json_type``."""
+    if node.types is not None and (value is not None or item) and type(value) not in node.accepted:
+        if (_FAST_TYPES.get(type(value)) or json_type(value)) not in node.types:
+            return False
+    if isinstance(value, dict):
+        for step, accepted, types in node.leaves:
+            sub = value.get(step)
+            if sub is not None and type(sub) not in accepted and (_FAST_TYPES.get(type(sub)) or json_type(sub)) not in types:
+                return False
+        for step, child in node.inner:
+            sub = value.get(step)
+            if sub is not None and not _conforms(child, sub, False):
+                return False
+        every = node.every
+        if every is not None:
+            if every.children:
+                for sub in value.values():
+                    if not _conforms(every, sub, False):
+                        return False
+            elif every.types is not None:  # e.g. annotations.*: only the values' types
+                accepted, types = every.accepted, every.types
+                for sub in value.values():
+                    if sub is not None and type(sub) not in accepted and (_FAST_TYPES.get(type(sub)) or json_type(sub)) not in types:
+                        return False
+    elif isinstance(value, list):
+        each = node.each
+        if each is not None:
+            if each.flat:  # e.g. managedFields[]: mappings of leaves, checked here without a call per item
+                accepted, types, leaves = each.accepted, each.types, each.leaves
+                for sub in value:
+                    if types is not None and type(sub) not in accepted and (_FAST_TYPES.get(type(sub)) or json_type(sub)) not in types:
+                        return False
+                    if isinstance(sub, dict):
+                        for step, accepted_here, types_here in leaves:
+                            leaf = sub.get(step)
+                            if leaf is not None and type(leaf) not in accepted_here and (_FAST_TYPES.get(type(leaf)) or json_type(leaf)) not in types_here:
+                                return False
+            elif each.children:
+                for sub in value:
+                    if not _conforms(each, sub, True):
+                        return False
+            elif each.types is not None:  # e.g. command[]: only the items' types (null included)
+                accepted, types = each.accepted, each.types
+                for sub in value:
+                    if type(sub) not in accepted and (_FAST_TYPES.get(type(sub)) or json_type(sub)) not in types:
+                        return False
+    return True
+
+
 def mismatch(kind: str, data: dict) -> tuple[tuple, str, tuple[str, ...]] | None:
     """The first field of ``data`` (shortest path first) whose type is not the API's: (path, found, expected)."""
+    trie = _trie_for(kind)
+    if _conforms(trie, data, False):
+        return None
     found: list = []
-    _check(_trie_for(kind), data, (), False, found)
+    _check(trie, data, (), False, found)
     if not found:
         return None
     return min(found, key=lambda f: (len(f[0]), [str(p) for p in f[0]]))

@@ -119,3 +119,23 @@ def test_a_file_over_the_size_limit_is_one_problem() -> None:
 
     env = read_env_file("A=1\n" * (MAX_FILE_CHARS // 4 + 1), F)
     assert env.variables == [] and [p.line for p in env.problems] == [1]
+
+
+def test_the_value_limit_clears_at_the_same_character_when_runs_are_read_whole(monkeypatch):
+    from kupgrade_lint.parsers import envfile
+
+    monkeypatch.setattr(envfile, "MAX_VALUE_CHARS", 5)
+    # The value is cleared at its 6th character, inside the quotes: the "#" after them follows "f", so it is
+    # no comment, and the quote opened after it runs to the end of the file.
+    result = envfile.read_env_file("A=\t'=;BBAf'#x'y\nB=1\n", "f")
+    assert [(p.line, p.message) for p in result.problems] == [(1, "unterminated ' quote in the value of A; the lines after it are part of that value")]
+    assert result.variables == []
+
+
+def test_runs_keep_the_line_of_every_character():
+    from kupgrade_lint.parsers.envfile import read_env_file
+
+    result = read_env_file('A="one two\\\n three"\nC=\'x\ny\'$A\n', "f")
+    [a, c] = result.variables
+    assert (a.value.text, a.value.lines, a.line) == ("one two three", (1,) * 7 + (2,) * 6, 1)
+    assert (c.value.text, c.value.lines, c.line) == ("x\nyone two three", (3, 3, 4) + (1,) * 7 + (2,) * 6, 3)
