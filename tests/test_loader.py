@@ -73,3 +73,18 @@ def test_thousands_of_flags_in_one_variable_share_one_list_of_names(seed_copy: P
     many = [f for f in config.flags if f.via_variable == "MANY"]
     assert len(many) == 14_000
     assert len({id(f.variable_flags) for f in many}) == 1 and len(many[0].variable_flags) == 14_000
+
+
+def test_a_manifests_directory_skips_kustomize_files(tmp_path: Path):
+    """kustomization.yaml says how to build objects and is none itself (often without apiVersion
+    or kind): a directory walk does not report it as a broken object, nor check it as one."""
+    app = tmp_path / "app" / "base"
+    app.mkdir(parents=True)
+    (app / "kustomization.yaml").write_text("resources:\n- deployment.yaml\n")
+    (app / "kustomization.yml").write_text("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n")
+    (app / "Kustomization").write_text("resources: []\n")
+    (app / "deployment.yaml").write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n")
+    (app / "values.yaml").write_text("replicas: 2\n")  # not Kustomize's: still named, as before
+    snapshot = load_inputs(None, [str(tmp_path)])
+    assert [(o.kind, o.name) for o in snapshot.objects] == [("Deployment", "web")]
+    assert [(Path(p.file).name, p.message) for p in snapshot.problems] == [("values.yaml", "document has no apiVersion or kind; not a Kubernetes object")]

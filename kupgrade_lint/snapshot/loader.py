@@ -24,6 +24,9 @@ from kupgrade_lint.snapshot.shapes import refusal
 from kupgrade_lint.snapshot.tree import Refused, Tree, read_file
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+# Kustomize's own files (konfig.RecognizedKustomizationFileNames): they say how to build objects
+# and are none themselves (many have no apiVersion or kind), so a directory walk skips them.
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 STATIC_POD_DIR = "/etc/kubernetes/manifests/"
 # The parts that hold something to judge; registry/, tls/ and discovery/ only inform those.
 JUDGED_PARTS = ("cluster", "nodes", "helm", "metrics", "audit")
@@ -77,7 +80,7 @@ def _load_inputs(snapshot: Path | None, manifests: Iterable[str], stdin_text: st
                 if PurePosixPath(entry.rel).suffix in MANIFEST_SUFFIXES or not PurePosixPath(entry.rel).suffix:
                     result.problems.append(InputProblem(display, entry.refused))
                 continue
-            if PurePosixPath(entry.rel).suffix not in MANIFEST_SUFFIXES:
+            if PurePosixPath(entry.rel).suffix not in MANIFEST_SUFFIXES or PurePosixPath(entry.rel).name in KUSTOMIZATION_FILES:
                 continue
             text = _decode(_read_in(tree, entry.rel, display, result), display, result)
             if text is not None:
