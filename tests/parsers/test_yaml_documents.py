@@ -304,3 +304,14 @@ def test_a_read_again_document_keeps_no_text(tmp_path) -> None:
     path.write_text("a: [\n", encoding="utf-8")  # changed (and broken) since: the start line, no traceback
     fresh, _ = read_documents("a: 1\n---\nkind: x\n", lambda: path.read_text(encoding="utf-8"))
     assert fresh.position_of(("a",)) == (1, None)
+
+
+def test_equal_small_mappings_of_scalars_are_one_object() -> None:
+    """Memory: documents share equal small mappings of scalars and equal short strings; equal
+    but differently typed values (1, true, "1") stay apart."""
+    a, b, c = read_documents("r: {cpu: 100m, n: 1}\nx: [1]\n---\nr: {cpu: 100m, n: 1}\nx: [1]\n---\nr: {cpu: 100m, n: true}\n")
+    assert a.data["r"] is b.data["r"] and a.data["r"] == {"cpu": "100m", "n": 1}
+    assert c.data["r"] is not a.data["r"] and c.data["r"]["n"] is True
+    assert a.data["x"] is not b.data["x"]  # lists are not shared
+    assert a.data is not b.data  # nor mappings that hold a list
+    assert next(iter(a.data)) is next(iter(b.data))
