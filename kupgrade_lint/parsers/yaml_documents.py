@@ -346,6 +346,7 @@ def _get(data: Any, path: tuple) -> Any:
 
 
 _STR = "tag:yaml.org,2002:str"
+_ScalarNode = yaml.ScalarNode
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
@@ -387,14 +388,20 @@ def _construct(loader: _Loader, node: yaml.Node, offset: int, notes: list["YamlE
     if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
         result = {}
         leaf = len(node.value) <= _LEAF_KEYS
+        share = _SHARED.setdefault
+        inline = depth < MAX_DEPTH  # a string value is built here (below the limit only, so that the limit still applies)
         for key_node, value_node in node.value:
             if key_node.tag != _STR:
                 return _construct_other(loader, node, offset, depth)  # merge keys, non-string keys
             key = key_node.value
             if len(key) <= _SHARED_CHARS:
-                key = _SHARED.setdefault(key, key)
+                key = share(key, key)
             if key in result:
                 notes.append(YamlError(key_node.start_mark.line + 1 + offset, f"key {key[:60]!r} is given twice in one mapping; the last value is the one checked"))
+            if inline and value_node.tag == _STR and value_node.__class__ is _ScalarNode:
+                value = value_node.value
+                result[key] = share(value, value) if len(value) <= _SHARED_CHARS else value
+                continue
             value = result[key] = _construct(loader, value_node, offset, notes, depth + 1)
             if leaf and isinstance(value, (dict, list)):
                 leaf = False
