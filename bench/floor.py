@@ -33,8 +33,10 @@ def manifest_files(root: str | Path) -> list[str]:
 
 
 def floor_manifests(root: str | Path) -> dict:
-    """Seconds to read and parse every manifest below ``root`` with CSafeLoader, the bytes read and the documents."""
+    """Seconds (wall, and CPU: steadier on a busy machine) to read and parse every manifest below
+    ``root`` with CSafeLoader, the bytes read, the documents and the files."""
     start = time.perf_counter()
+    cpu = time.process_time()
     size = documents = 0
     files = manifest_files(root)
     for path in files:
@@ -43,7 +45,7 @@ def floor_manifests(root: str | Path) -> dict:
         size += len(data)
         for _ in yaml.load_all(data.decode("utf-8"), Loader=yaml.CSafeLoader):
             documents += 1
-    return {"seconds": time.perf_counter() - start, "bytes": size, "documents": documents, "files": len(files)}
+    return {"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu, "bytes": size, "documents": documents, "files": len(files)}
 
 
 def main(argv: list[str] | None = None) -> int:

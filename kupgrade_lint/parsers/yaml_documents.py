@@ -347,6 +347,10 @@ def _get(data: Any, path: tuple) -> Any:
 
 _STR = "tag:yaml.org,2002:str"
 _ScalarNode = yaml.ScalarNode
+_INT = "tag:yaml.org,2002:int"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
@@ -381,9 +385,19 @@ def _construct(loader: _Loader, node: yaml.Node, offset: int, notes: list["YamlE
     if depth > MAX_DEPTH:
         raise YamlError(node.start_mark.line + 1 + offset, f"nested more than {MAX_DEPTH} levels deep; document not checked")
     if isinstance(node, yaml.ScalarNode):
-        if node.tag == _STR:
+        tag = node.tag
+        if tag == _STR:
             value = node.value
             return _SHARED.setdefault(value, value) if len(value) <= _SHARED_CHARS else value
+        value = node.value
+        # The plain forms of ports, replicas, flags and nulls, as the safe constructor reads them
+        # (a leading 0 is octal in YAML 1.1, and signs, "0x", "1_000" and long numbers go the long way).
+        if tag == _INT and value.isdigit() and (value[0] != "0" or value == "0") and len(value) < 20:
+            return int(value)
+        if tag == _BOOL and value in _BOOLS:
+            return _BOOLS[value]
+        if tag == _NULL and value in ("", "~", "null", "Null", "NULL"):
+            return None
         return _construct_other(loader, node, offset, depth)
     if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
         result = {}

@@ -315,3 +315,18 @@ def test_equal_small_mappings_of_scalars_are_one_object() -> None:
     assert a.data["x"] is not b.data["x"]  # lists are not shared
     assert a.data is not b.data  # nor mappings that hold a list
     assert next(iter(a.data)) is next(iter(b.data))
+
+
+@pytest.mark.parametrize("plain", ["0", "7", "010", "0x1f", "-3", "+4", "1_000", "12345678901234567890123", "99999999999999999999", "true",
+                                   "True", "TRUE", "yes", "on", "no", "off", "false", "~", "null", "Null", "NULL", "8080", "1.5", "0o17", "0b11", "190:20:30"])
+def test_plain_scalars_read_as_the_safe_constructor_reads_them(plain: str) -> None:
+    """Ints, bools and nulls are built without the constructor on their common forms; the value
+    and its type are the constructor's (a leading 0 is octal, YAML 1.1 sexagesimals and all)."""
+    import yaml
+
+    from kupgrade_lint.parsers.yaml_documents import _Loader, load_data
+
+    text = f"a: {plain}\nb: [{plain}]\nc:\n  d: {plain}\n"
+    mine, theirs = load_data(text), yaml.load(text, Loader=_Loader)
+    assert mine == theirs
+    assert [type(v) for v in (mine["a"], mine["b"][0], mine["c"]["d"])] == [type(v) for v in (theirs["a"], theirs["b"][0], theirs["c"]["d"])]
