@@ -102,6 +102,13 @@ def read_coverage(snapshot: Snapshot, catalog: Catalog) -> Coverage:
             f"it holds were checked; {absent} kind(s) the scan reads are not in it and may exist in the cluster unchecked "
             "(`kupgrade-lint collect` records what it listed)"
         )
+    if snapshot.kustomizations:
+        first = sorted(snapshot.kustomizations)[0]
+        not_checked.append(
+            f"{len(snapshot.kustomizations)} Kustomize file(s) were NOT checked (e.g. {first}): they say how to build objects "
+            "and are none themselves; the resource files they name are checked as they are, not as Kustomize renders them "
+            "(patches, name prefixes, images). To check what they render: `kustomize build DIR | kupgrade-lint scan --manifests -`"
+        )
     manifests = tuple(sorted({o.source.file for o in snapshot.objects if o.source.origin == "manifest"}))
     return Coverage(
         cluster=cluster,

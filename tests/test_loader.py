@@ -73,3 +73,45 @@ def test_thousands_of_flags_in_one_variable_share_one_list_of_names(seed_copy: P
     many = [f for f in config.flags if f.via_variable == "MANY"]
     assert len(many) == 14_000
     assert len({id(f.variable_flags) for f in many}) == 1 and len(many[0].variable_flags) == 14_000
+
+
+def test_a_manifests_directory_skips_kustomize_files(tmp_path: Path):
+    """kustomization.yaml says how to build objects and is none itself (often without apiVersion
+    or kind): a directory walk does not report it as a broken object, nor check it as one."""
+    app = tmp_path / "app" / "base"
+    app.mkdir(parents=True)
+    (app / "kustomization.yaml").write_text("resources:\n- deployment.yaml\n")
+    (app / "kustomization.yml").write_text("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n")
+    (app / "Kustomization").write_text("resources: []\n")
+    (app / "deployment.yaml").write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n")
+    (app / "values.yaml").write_text("replicas: 2\n")  # not Kustomize's: still named, as before
+    snapshot = load_inputs(None, [str(tmp_path)])
+    assert [(o.kind, o.name) for o in snapshot.objects] == [("Deployment", "web")]
+    assert [(Path(p.file).name, p.message) for p in snapshot.problems] == [("values.yaml", "document has no apiVersion or kind; not a Kubernetes object")]
+    # Skipped, never silently: the coverage (said near the top of every report) names them.
+    assert sorted(Path(p).name for p in snapshot.kustomizations) == ["Kustomization", "kustomization.yaml", "kustomization.yml"]
+    from kupgrade_lint.catalog import load_catalog
+    from kupgrade_lint.coverage import read_coverage
+
+    said = [s for s in read_coverage(snapshot, load_catalog()).not_checked if "Kustomize" in s]
+    assert len(said) == 1 and said[0].startswith("3 Kustomize file(s) were NOT checked") and "kustomize build" in said[0]
+
+
+def test_a_scan_leaves_object_data_as_it_was_loaded():
+    """Documents share equal small mappings and strings (parsers/yaml_documents ``_LEAVES``), so no
+    check may change the data it reads: after a full scan of the seed snapshot every object's
+    data is what was loaded."""
+    import copy
+
+    from kupgrade_lint.catalog import load_catalog
+    from kupgrade_lint.config import Config
+    from kupgrade_lint.engine import ScanRequest, scan
+    from kupgrade_lint.versions import KubeVersion
+
+    snapshot = load_inputs(SEED, [])
+    shared = [o.data["spec"]["selector"] for o in snapshot.objects if o.kind == "Service" and isinstance(o.data.get("spec", {}).get("selector"), dict)]
+    before = copy.deepcopy([o.data for o in snapshot.objects])
+    report = scan(snapshot, load_catalog(list(Config().catalog)), ScanRequest(target=KubeVersion.parse("v1.21.14")))
+    assert report.findings
+    assert [o.data for o in snapshot.objects] == before
+    assert shared  # the seed has Service selectors: small mappings of scalars, the shared kind

@@ -19,6 +19,7 @@ A broken document of a stream is reported and the other documents are still read
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 import re
 from typing import Any, Callable
@@ -176,6 +177,11 @@ class Document:
                     column = offset - (newlines[before - 1] if before else -1)
                     self._found[path] = (before + self._first_line, column)
             return self._found[path]
+        if self._index is None:  # YAML: walk down the path in the composed document, no index kept
+            found = self._found.get(path)
+            if found is None:
+                found = self._found[path] = self._yaml_position(path)
+            return found[0], found[1]
         lines = self.lines
         while path:
             if path in lines:
@@ -190,6 +196,20 @@ class Document:
             return None
         return path[1] if 0 <= path[1] < len(layout) else None
 
+    def _yaml_position(self, path: tuple) -> tuple[int, int | None, int | None]:
+        """(line, column, first content line of a block scalar) of ``path`` in a YAML document,
+        as the full index (``lines``, ``block_starts``) gives them: the nearest ancestor found
+        for a missing path; the last of a key written twice."""
+        root = _composed(self)
+        if root is None:
+            return self.start_line, None, None
+        found = _walk(root, path, 0)
+        if found is None or not found[0]:
+            return self.start_line, None, None
+        depth, key_node, node = found
+        block = node.start_mark.line + 2 + self._first_line - 1 if depth == len(path) and isinstance(node, yaml.ScalarNode) and node.style in ("|", ">") else None
+        return key_node.start_mark.line + self._first_line, key_node.start_mark.column + 1, block
+
     def _newline_offsets(self, text: str) -> list[int]:
         if self._newlines is None:
             self._newlines = [m.start() for m in re.finditer("\n", text)]
@@ -200,6 +220,11 @@ class Document:
         path = tuple(path)
         if self._json:
             return self.line_of(path)  # a JSON string is one line
+        if self._index is None:
+            found = self._found.get(path)
+            if found is None:
+                found = self._found[path] = self._yaml_position(path)
+            return found[0] if found[2] is None else found[2] + offset - 1
         blocks = self.block_starts
         if path in blocks:
             return blocks[path] + offset - 1
@@ -232,6 +257,50 @@ class Document:
         blocks = {k[n:]: v for k, v in self.block_starts.items() if k[:n] == prefix}
         columns = {k[n:]: v for k, v in self._columns.items() if k[:n] == prefix}
         return Document(_get(self.data, prefix), self.line_of(prefix), index=(lines, blocks), columns=columns)
+
+
+# The document composed last for a look-up, and its root node: a check that finds something
+# usually asks for a few lines of the same object in a row.
+_COMPOSED: list = [None, None]
+
+
+def _composed(doc: Document) -> "yaml.Node | None":
+    """The composed root node of a YAML document, from its text (read again if it was not kept)."""
+    if _COMPOSED[0] is not doc:
+        text = doc._source if isinstance(doc._source, str) else normalize(doc._source())
+        loader = _Loader(text)
+        try:
+            node = loader.get_single_node()
+        except (yaml.YAMLError, RecursionError):  # the file changed since it was read: no lines
+            node = None
+        finally:
+            loader.dispose()
+        _COMPOSED[:] = [doc, node]
+    return _COMPOSED[1]
+
+
+def _walk(node: yaml.Node, path: tuple, depth: int) -> "tuple[int, yaml.Node, yaml.Node] | None":
+    """(how many steps of ``path`` were found, the key or item node of the last one, its value
+    node) for the deepest prefix of ``path`` found below ``node``; None for none. Of a key
+    written twice the last occurrence that leads deepest wins, as in ``_index_node`` (which
+    writes every occurrence, the later over the earlier)."""
+    if depth == len(path):
+        return None
+    step = path[depth]
+    candidates: list = []
+    if isinstance(node, yaml.MappingNode) and isinstance(step, str):
+        candidates = [(k, v) for k, v in node.value if (k.value if isinstance(k, yaml.ScalarNode) else str(k.start_mark)) == step]
+    elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and not isinstance(step, bool) and 0 <= step < len(node.value):
+        candidates = [(node.value[step], node.value[step])]
+    best = None
+    for key_node, value_node in reversed(candidates):
+        deeper = _walk(value_node, path, depth + 1)
+        found = deeper if deeper is not None else (depth + 1, key_node, value_node)
+        if best is None or found[0] > best[0]:
+            best = found
+        if best[0] == len(path):
+            break
+    return best
 
 
 _DECODER = json.JSONDecoder()
@@ -297,8 +366,35 @@ def _get(data: Any, path: tuple) -> Any:
 
 
 _STR = "tag:yaml.org,2002:str"
+_ScalarNode = yaml.ScalarNode
+_INT = "tag:yaml.org,2002:int"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
+
+
+# One copy of each short string: manifests repeat the same keys (``name``, ``containerPort``) and
+# many values (``TCP``, label values, image names) in every document, and a str object costs
+# ~50 bytes beyond its characters; sharing them halves the memory of the parsed data. Cleared
+# when it holds too many (checked once a document), so it stays bounded.
+_SHARED: dict[str, str] = {}
+_SHARED_CHARS = 64
+_SHARED_MAX = 500_000
+# Likewise one copy of each small mapping of scalars (``resources.requests``, ``matchLabels``,
+# a port, a probe's ``httpGet``): a third less memory for the data of a manifests repository.
+# Object data is read, never written, once loaded (tests/test_loader.py checks that a scan
+# leaves it as it was), so documents can share these as they share what a YAML alias names.
+_LEAVES: dict[tuple, dict] = {}
+_LEAF_KEYS = 8
+
+
+def forget_shared() -> None:
+    """Drop the tables of shared strings and mappings (what was built from them stays shared):
+    the tables themselves are only needed while documents are read."""
+    _SHARED.clear()
+    _LEAVES.clear()
 
 
 def _construct(loader: _Loader, node: yaml.Node, offset: int, notes: list["YamlError"], depth: int = 1) -> Any:
@@ -309,18 +405,43 @@ def _construct(loader: _Loader, node: yaml.Node, offset: int, notes: list["YamlE
     if depth > MAX_DEPTH:
         raise YamlError(node.start_mark.line + 1 + offset, f"nested more than {MAX_DEPTH} levels deep; document not checked")
     if isinstance(node, yaml.ScalarNode):
-        if node.tag == _STR:
-            return node.value
+        tag = node.tag
+        if tag == _STR:
+            value = node.value
+            return _SHARED.setdefault(value, value) if len(value) <= _SHARED_CHARS else value
+        value = node.value
+        # The plain forms of ports, replicas, flags and nulls, as the safe constructor reads them
+        # (a leading 0 is octal in YAML 1.1, and signs, "0x", "1_000" and long numbers go the long way).
+        if tag == _INT and value.isdigit() and (value[0] != "0" or value == "0") and len(value) < 20:
+            return int(value)
+        if tag == _BOOL and value in _BOOLS:
+            return _BOOLS[value]
+        if tag == _NULL and value in ("", "~", "null", "Null", "NULL"):
+            return None
         return _construct_other(loader, node, offset, depth)
     if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
         result = {}
+        leaf = len(node.value) <= _LEAF_KEYS
+        share = _SHARED.setdefault
+        inline = depth < MAX_DEPTH  # a string value is built here (below the limit only, so that the limit still applies)
         for key_node, value_node in node.value:
             if key_node.tag != _STR:
                 return _construct_other(loader, node, offset, depth)  # merge keys, non-string keys
             key = key_node.value
+            if len(key) <= _SHARED_CHARS:
+                key = share(key, key)
             if key in result:
                 notes.append(YamlError(key_node.start_mark.line + 1 + offset, f"key {key[:60]!r} is given twice in one mapping; the last value is the one checked"))
-            result[key] = _construct(loader, value_node, offset, notes, depth + 1)
+            if inline and value_node.tag == _STR and value_node.__class__ is _ScalarNode:
+                value = value_node.value
+                result[key] = share(value, value) if len(value) <= _SHARED_CHARS else value
+                continue
+            value = result[key] = _construct(loader, value_node, offset, notes, depth + 1)
+            if leaf and isinstance(value, (dict, list)):
+                leaf = False
+        if leaf:
+            # The types too: {"a": 1} and {"a": True} are equal dicts, not the same data.
+            return _LEAVES.setdefault((*result, *result.values(), *map(type, result.values())), result)
         return result
     if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
         return [_construct(loader, item, offset, notes, depth + 1) for item in node.value]
@@ -576,7 +697,8 @@ def read_documents(text: str, reread: "Callable[[], str] | None" = None) -> Docu
 
     Empty documents are dropped. A document that is broken or exceeds a limit is left out and
     named in ``problems`` with its line; the others are read. ``reread`` returns the same text
-    again later: a JSON document then keeps it instead of the text, for the rare line look-up.
+    again later: a document then keeps it (a JSON document) or its place in it (a YAML one)
+    instead of the text, for the rare line look-up, so memory holds only the data.
     """
     if len(text) > MAX_TEXT_CHARS:
         return Documents(problems=[YamlError(1, f"{len(text) // 2**20:,} MiB of text, more than the {MAX_TEXT_CHARS // 2**20:,} MiB read from one file; not checked")])
@@ -600,9 +722,9 @@ def read_documents(text: str, reread: "Callable[[], str] | None" = None) -> Docu
                 return Documents()
             return Documents([Document(data, start, reread or text, 1, is_json=True)])
     docs = Documents()
-    for first_line, chunk in _chunks(text):
+    for number, (first_line, chunk) in enumerate(_chunks(text)):
         try:
-            doc = _read_chunk(chunk, first_line, docs.problems)
+            doc = _read_chunk(chunk, first_line, docs.problems, functools.partial(_chunk_again, reread, number, first_line) if reread else None)
         except YamlError as exc:
             docs.problems.append(exc)
             continue
@@ -611,9 +733,14 @@ def read_documents(text: str, reread: "Callable[[], str] | None" = None) -> Docu
     return docs
 
 
-def _read_chunk(chunk: str, first_line: int, notes: list[YamlError]) -> "Document | None":
+def _read_chunk(chunk: str, first_line: int, notes: list[YamlError], again: "Callable[[], str] | None" = None) -> "Document | None":
+    """The document of one chunk of a stream (None when empty); ``again`` returns the chunk again
+    later, for the line index, and is kept instead of the chunk."""
     if len(chunk) > MAX_DOCUMENT_CHARS:
         raise YamlError(first_line, f"a YAML document of {len(chunk) // 2**20:,} MiB, more than {MAX_DOCUMENT_CHARS // 2**20:,} MiB; document not checked")
+    if len(_SHARED) > _SHARED_MAX or len(_LEAVES) > _SHARED_MAX:
+        _SHARED.clear()
+        _LEAVES.clear()
     loader = _Loader(chunk)
     offset = first_line - 1
     try:
@@ -641,7 +768,23 @@ def _read_chunk(chunk: str, first_line: int, notes: list[YamlError]) -> "Documen
             break
         content = line_end + 1 + (len(chunk[line_end + 1:]) - len(chunk[line_end + 1:].lstrip(" \t\r\n")))
         start = first_line + chunk.count("\n", 0, content)
-    return Document(data, start, chunk, first_line)
+    return Document(data, start, again or chunk, first_line)
+
+
+# The chunks of the text read last by ``_chunk_again``: findings come in file order, so the
+# documents of one file that need lines mostly ask in a row.
+_AGAIN: list = [None, []]
+
+
+def _chunk_again(reread: "Callable[[], str]", number: int, first_line: int) -> str:
+    """Chunk ``number`` of the text ``reread`` returns (its line index is built from it), or ""
+    (no lines: the start line is used) when the file changed since and that chunk moved."""
+    if _AGAIN[0] is not reread:
+        _AGAIN[:] = [reread, _chunks(normalize(reread()))]
+    chunks = _AGAIN[1]
+    if number < len(chunks) and chunks[number][0] == first_line:
+        return chunks[number][1]
+    return ""
 
 
 def load_documents(text: str, reread: "Callable[[], str] | None" = None) -> list[Document]:

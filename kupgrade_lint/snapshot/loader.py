@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Iterator
 from kupgrade_lint.errors import InputError
 from kupgrade_lint.heap import bulk_allocation
 from kupgrade_lint.parsers.json_layout import ListLayout, split_list
-from kupgrade_lint.parsers.yaml_documents import MAX_TEXT_CHARS, Document, Documents, read_documents
+from kupgrade_lint.parsers.yaml_documents import MAX_TEXT_CHARS, Document, Documents, forget_shared, read_documents
 from kupgrade_lint.snapshot.archive import extract_tar_gz
 from kupgrade_lint.snapshot.layout import METADATA_FILE, TOP_LEVEL
 from kupgrade_lint.snapshot.model import InputProblem, KubeObject, NodeFile, Snapshot, Source
@@ -27,6 +27,9 @@ from kupgrade_lint.snapshot.unread import drop_unread
 from kupgrade_lint.snapshot.tree import Refused, Tree, read_file
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+# Kustomize's own files (konfig.RecognizedKustomizationFileNames): they say how to build objects
+# and are none themselves (many have no apiVersion or kind), so a directory walk skips them.
+KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 STATIC_POD_DIR = "/etc/kubernetes/manifests/"
 # The parts that hold something to judge; registry/, tls/ and discovery/ only inform those.
 JUDGED_PARTS = ("cluster", "nodes", "helm", "metrics", "audit")
@@ -39,7 +42,10 @@ def load_inputs(snapshot: Path | None, manifests: Iterable[str], stdin_text: str
     a snapshot without cluster/ or nodes/ content): an empty input is never reported as clean.
     """
     with bulk_allocation():
-        return _load_inputs(snapshot, manifests, stdin_text, audit_logs)
+        try:
+            return _load_inputs(snapshot, manifests, stdin_text, audit_logs)
+        finally:
+            forget_shared()
 
 
 def _load_inputs(snapshot: Path | None, manifests: Iterable[str], stdin_text: str | None, audit_logs: Iterable[Path]) -> Snapshot:
@@ -79,6 +85,9 @@ def _load_inputs(snapshot: Path | None, manifests: Iterable[str], stdin_text: st
                 # A refused entry that could hold manifests is named; a linked README is not news.
                 if PurePosixPath(entry.rel).suffix in MANIFEST_SUFFIXES or not PurePosixPath(entry.rel).suffix:
                     result.problems.append(InputProblem(display, entry.refused))
+                continue
+            if PurePosixPath(entry.rel).name in KUSTOMIZATION_FILES:
+                result.kustomizations.append(display)  # not objects; the coverage says they were not checked
                 continue
             if PurePosixPath(entry.rel).suffix not in MANIFEST_SUFFIXES:
                 continue

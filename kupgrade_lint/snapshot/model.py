@@ -143,6 +143,8 @@ class Snapshot:
     metadata: dict = field(default_factory=dict)
     problems: list[InputProblem] = field(default_factory=list)
     inputs: list[str] = field(default_factory=list)
+    # Kustomize's own files met in a --manifests directory: skipped (not objects), named in the coverage.
+    kustomizations: list[str] = field(default_factory=list)
     keep_alive: list = field(default_factory=list)  # e.g. the directory a .tar.gz was unpacked into
     root: str | None = None  # the --snapshot path as given: the files of cluster objects and nodes are relative to it
     _kind_index: tuple[int, dict, dict] | None = field(default=None, repr=False)  # (objects indexed, kind -> objects, kind -> their positions)

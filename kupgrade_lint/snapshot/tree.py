@@ -223,8 +223,14 @@ def _bounded_read(stream, size: int, most: int = MAX_FILE_BYTES + 1) -> bytes:
     too_large = f"larger than {MAX_FILE_BYTES} bytes; not read"
     if size > MAX_FILE_BYTES:
         raise Refused(too_large)
+    # Asking for the size fstat gave (and a byte more, to see growth): ``read(n)`` allocates n
+    # bytes first, and 512 MiB for each of 20,000 small manifests costs seconds of page mapping.
+    limit = min(most, MAX_FILE_BYTES + 1)  # a file that grows after fstat is still bounded
+    want = min(size + 1, limit)
     try:
-        data = stream.read(min(most, MAX_FILE_BYTES + 1))  # a file that grows after fstat is still bounded
+        data = stream.read(want)
+        if len(data) == want < limit:  # it grew after fstat: read on, still bounded
+            data += stream.read(limit - len(data))
     except OSError as exc:
         raise Refused(f"cannot read: {exc.strerror or exc}") from None
     if len(data) > MAX_FILE_BYTES:

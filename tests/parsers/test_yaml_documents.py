@@ -225,3 +225,108 @@ def test_directives_and_blank_marker_lines_split_like_any_stream():
     docs = read_documents("%YAML 1.1\n---\nkind: A\n---\t\nkind: B\n--- \nkind: C\n...\n---\nkind: D\n")
     assert not docs.problems
     assert [(d.data["kind"], d.line_of(("kind",))) for d in docs] == [("A", 3), ("B", 5), ("C", 7), ("D", 10)]
+
+
+# -- a YAML document keeps no index: each look-up walks the composed document ------------------
+
+TRICKY = """# leading comment
+---
+base: &base
+  image: nginx:1.0
+  args: [a, b]
+one:
+  <<: *base
+  image: nginx:2.0
+twice:
+  x: 1
+twice:
+  y: |
+    first
+    second
+list:
+- name: a
+  value: >
+    folded
+- |
+  block item
+- [1, [2, 3]]
+? 12
+: a number as a key
+"""
+
+
+def _every_path_and_beyond(doc) -> list[tuple]:
+    paths = [()] + list(doc.lines)
+    return paths + [p + ("missing",) for p in paths] + [p + (0,) for p in paths] + [p + (99, "x") for p in paths]
+
+
+@pytest.mark.parametrize("name", ["tricky", "fixtures"])
+def test_walked_positions_equal_the_full_index(name: str) -> None:
+    """Lines, columns and block-content lines without an index are the ones the full index gives,
+    for every path in it and for paths below it that are missing."""
+    from pathlib import Path
+
+    if name == "tricky":
+        texts = [TRICKY, KUBEADM_CONFIG]
+        assert len(read_documents(TRICKY)) == 1
+    else:
+        root = Path(__file__).resolve().parents[2] / "fixtures"
+        texts = [p.read_text(encoding="utf-8") for p in sorted(root.rglob("*.y*ml"))]
+    compared = 0
+    for text in texts:
+        for walked, indexed in zip(read_documents(text), read_documents(text)):
+            indexed.lines  # builds the full index; ``walked`` never does
+            for path in _every_path_and_beyond(indexed):
+                assert walked.position_of(path) == indexed.position_of(path), path
+                assert walked.content_line(path, 2) == indexed.content_line(path, 2), path
+                compared += 1
+            assert walked._index is None
+    assert compared > 100
+
+
+def test_a_read_again_document_keeps_no_text(tmp_path) -> None:
+    """With ``reread`` a YAML document keeps where it was, not its text; lines come from reading it again."""
+    path = tmp_path / "m.yaml"
+    path.write_text("a: 1\n---\n# two\nkind: x\nspec:\n  b: |\n    x\n", encoding="utf-8")
+    reads = []
+
+    def reread() -> str:
+        reads.append(1)
+        return path.read_text(encoding="utf-8")
+
+    first, second = read_documents(path.read_text(encoding="utf-8"), reread)
+    assert not isinstance(first._source, str) and not isinstance(second._source, str)
+    assert second.start_line == 4
+    assert second.position_of(("spec", "b")) == (6, 3)
+    assert second.content_line(("spec", "b"), 1) == 7
+    assert first.position_of(("a",)) == (1, 1)
+    assert reads  # read again only for the look-ups
+    path.write_text("a: [\n", encoding="utf-8")  # changed (and broken) since: the start line, no traceback
+    fresh, _ = read_documents("a: 1\n---\nkind: x\n", lambda: path.read_text(encoding="utf-8"))
+    assert fresh.position_of(("a",)) == (1, None)
+
+
+def test_equal_small_mappings_of_scalars_are_one_object() -> None:
+    """Memory: documents share equal small mappings of scalars and equal short strings; equal
+    but differently typed values (1, true, "1") stay apart."""
+    a, b, c = read_documents("r: {cpu: 100m, n: 1}\nx: [1]\n---\nr: {cpu: 100m, n: 1}\nx: [1]\n---\nr: {cpu: 100m, n: true}\n")
+    assert a.data["r"] is b.data["r"] and a.data["r"] == {"cpu": "100m", "n": 1}
+    assert c.data["r"] is not a.data["r"] and c.data["r"]["n"] is True
+    assert a.data["x"] is not b.data["x"]  # lists are not shared
+    assert a.data is not b.data  # nor mappings that hold a list
+    assert next(iter(a.data)) is next(iter(b.data))
+
+
+@pytest.mark.parametrize("plain", ["0", "7", "010", "0x1f", "-3", "+4", "1_000", "12345678901234567890123", "99999999999999999999", "true",
+                                   "True", "TRUE", "yes", "on", "no", "off", "false", "~", "null", "Null", "NULL", "8080", "1.5", "0o17", "0b11", "190:20:30"])
+def test_plain_scalars_read_as_the_safe_constructor_reads_them(plain: str) -> None:
+    """Ints, bools and nulls are built without the constructor on their common forms; the value
+    and its type are the constructor's (a leading 0 is octal, YAML 1.1 sexagesimals and all)."""
+    import yaml
+
+    from kupgrade_lint.parsers.yaml_documents import _Loader, load_data
+
+    text = f"a: {plain}\nb: [{plain}]\nc:\n  d: {plain}\n"
+    mine, theirs = load_data(text), yaml.load(text, Loader=_Loader)
+    assert mine == theirs
+    assert [type(v) for v in (mine["a"], mine["b"][0], mine["c"]["d"])] == [type(v) for v in (theirs["a"], theirs["b"][0], theirs["c"]["d"])]
