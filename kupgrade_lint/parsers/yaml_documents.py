@@ -19,7 +19,6 @@ A broken document of a stream is reported and the other documents are still read
 from __future__ import annotations
 
 import bisect
-import functools
 import json
 import re
 from typing import Any, Callable
@@ -111,7 +110,7 @@ class Document:
     with a ``layout`` (a List read item by item) it does so in the item's text only.
     """
 
-    __slots__ = ("data", "start_line", "_source", "_first_line", "_json", "_index", "_newlines", "_found", "_arrays", "_columns", "layout")
+    __slots__ = ("data", "start_line", "_source", "_first_line", "_json", "_index", "_newlines", "_found_at", "_array_starts", "_column_of", "layout")
 
     def __init__(self, data: Any, start_line: int, text: "str | Callable[[], str]" = "", first_line: int = 1, is_json: bool = False,
                  index: tuple[dict, dict] | None = None, columns: dict | None = None) -> None:
@@ -123,13 +122,33 @@ class Document:
         self._json = is_json
         self._index = index
         self._newlines: list[int] | None = None
-        self._found: dict[tuple, tuple[int, int | None]] = {}
-        self._arrays: dict[tuple, list[int]] = {}
+        # Made on first use (most documents never have a line looked up; a manifests repository
+        # holds tens of thousands of them): the positions found, array item offsets, columns.
+        self._found_at: dict[tuple, tuple] | None = None
+        self._array_starts: dict[tuple, list[int]] | None = None
         # The column of each indexed path (filled with the index; for JSON look-ups, with each one).
-        self._columns: dict = columns if columns is not None else {}
+        self._column_of: dict | None = columns
         # A JSON List read item by item (parsers.json_layout.ListLayout): the span of each item of
         # ``items``, so that a look-up inside an item reads that item again, not the whole file.
         self.layout: Any = None
+
+    @property
+    def _found(self) -> dict:
+        if self._found_at is None:
+            self._found_at = {}
+        return self._found_at
+
+    @property
+    def _arrays(self) -> dict:
+        if self._array_starts is None:
+            self._array_starts = {}
+        return self._array_starts
+
+    @property
+    def _columns(self) -> dict:
+        if self._column_of is None:
+            self._column_of = {}
+        return self._column_of
 
     @property
     def lines(self) -> dict:
@@ -724,7 +743,7 @@ def read_documents(text: str, reread: "Callable[[], str] | None" = None) -> Docu
     docs = Documents()
     for number, (first_line, chunk) in enumerate(_chunks(text)):
         try:
-            doc = _read_chunk(chunk, first_line, docs.problems, functools.partial(_chunk_again, reread, number, first_line) if reread else None)
+            doc = _read_chunk(chunk, first_line, docs.problems, _ChunkAgain(reread, number, first_line) if reread else None)
         except YamlError as exc:
             docs.problems.append(exc)
             continue
@@ -774,6 +793,21 @@ def _read_chunk(chunk: str, first_line: int, notes: list[YamlError], again: "Cal
 # The chunks of the text read last by ``_chunk_again``: findings come in file order, so the
 # documents of one file that need lines mostly ask in a row.
 _AGAIN: list = [None, []]
+
+
+class _ChunkAgain:
+    """Reads chunk ``number`` of a file again: what a YAML document keeps instead of its text
+    (one small object per document; a manifests repository holds tens of thousands)."""
+
+    __slots__ = ("reread", "number", "first_line")
+
+    def __init__(self, reread: "Callable[[], str]", number: int, first_line: int) -> None:
+        self.reread = reread
+        self.number = number
+        self.first_line = first_line
+
+    def __call__(self) -> str:
+        return _chunk_again(self.reread, self.number, self.first_line)
 
 
 def _chunk_again(reread: "Callable[[], str]", number: int, first_line: int) -> str:

@@ -12,7 +12,7 @@ from kupgrade_lint.parsers.yaml_documents import Document
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     """Where an object was read: a file of the input, and what kind of input that was.
 
@@ -26,7 +26,7 @@ class Source:
     helm_release: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a repository or cluster holds 100,000s of them
 class KubeObject:
     """One Kubernetes object and where it came from (``prefix`` locates a ``kind: List`` item)."""
 
