@@ -91,7 +91,59 @@ def apply_edits(data: Any, edits: list[Edit]) -> Any:
 
 def sanitize_object(obj: dict) -> dict:
     """The object as it may be written to a snapshot (the allow-list of ``allowlist.py``)."""
-    return apply_edits(obj, object_edits(obj))
+    return edited_tree(obj, object_edits(obj))
+
+
+def edited_tree(data: Any, edits: list[Edit]) -> Any:
+    """``apply_edits`` for a tree (parsed JSON: no value reachable by two paths), copying less.
+
+    Only the containers on the path to an edit are copied; everything else is shared with
+    ``data``, which is left as it was. The result equals ``apply_edits(data, edits)``: in a tree
+    an edit is seen through its own path only, so copying just that path is the same as
+    copying all of it. (YAML with anchors is not a tree: use ``apply_edits`` there.)
+    """
+    if not edits:
+        return data
+    if not isinstance(data, (dict, list)):
+        return apply_edits(data, edits)
+    result = _shallow(data)
+    owned = {id(result): result}  # containers of the result that are copies, safe to change
+    for path, value in _minimal(edits):
+        if not path:
+            result = value
+            continue
+        parent = result
+        ok = True
+        for part in path[:-1]:
+            if isinstance(parent, dict) and part in parent or (
+                isinstance(parent, list) and isinstance(part, int) and 0 <= part < len(parent)
+            ):
+                child = parent[part]
+                if isinstance(child, (dict, list)) and id(child) not in owned:
+                    child = _shallow(child)
+                    owned[id(child)] = child
+                    parent[part] = child
+                parent = child
+            elif isinstance(parent, dict):
+                child = {}
+                owned[id(child)] = child
+                parent[part] = child
+                parent = child
+            else:
+                ok = False
+                break
+        if not ok:
+            continue
+        last = path[-1]
+        if isinstance(parent, dict):
+            parent[last] = value
+        elif isinstance(parent, list) and isinstance(last, int) and 0 <= last < len(parent):
+            parent[last] = value
+    return result
+
+
+def _shallow(container: Any) -> Any:
+    return dict(container) if isinstance(container, dict) else list(container)
 
 
 def certificates_only(pem: str) -> str:
