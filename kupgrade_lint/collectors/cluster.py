@@ -94,7 +94,12 @@ def collect_cluster(
     tally = Tally(progress)
     api = KubeAPI.connect(kubeconfig=kubeconfig, context=context, timeout=timeout)
     collector = _ClusterCollector(api, out_dir, tally, max(1, int(concurrency)), timeout, tuple(wanted))
-    collector.run()
+    from kupgrade_lint.heap import bulk_allocation
+
+    # Parsed pages are trees (no cycles) and the largest resource lives until it is written:
+    # the cyclic collector's runs would walk it again and again for nothing.
+    with bulk_allocation():
+        collector.run()
     summary = tally.summary()
     write_metadata(
         out_dir, server_version=collector.server_version, errors=summary.errors, merge_existing=False,

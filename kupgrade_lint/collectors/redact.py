@@ -287,15 +287,21 @@ def redact_text_documents(text: str, edits_per_doc: list[list[Edit]], keep_comme
     Lines keep their numbers when the edits can be spliced into the text as written; the
     result is parsed again and must equal the edited data, else the edited data is dumped.
     """
-    docs = _load_all(text)
+    return _redact_documents(text, _load_all(text), edits_per_doc, keep_comment)
+
+
+def _redact_documents(text: str, docs: list[Any], edits_per_doc: list[list[Edit]], keep_comment: Callable[[str], bool]) -> str:
+    """``redact_text_documents`` with ``docs`` the documents of ``text``, already parsed."""
     if len(docs) != len(edits_per_doc):
         raise ValueError("one list of edits per document is needed")
     expected = [apply_edits(d, e) for d, e in zip(docs, edits_per_doc)]
-    spliced = _spliced(text, edits_per_doc) if any(edits_per_doc) else text
+    edited = any(edits_per_doc)
+    spliced = _spliced(text, edits_per_doc) if edited else text
     if spliced is not None:
         try:
             cleaned = strip_comments(spliced, keep_comment)
-            if _load_all(cleaned) == expected:
+            # Unchanged text parses to what it parsed to (and nothing was edited): no second parse.
+            if (not edited and cleaned == text) or _load_all(cleaned) == expected:
                 return cleaned
         except Unparseable:
             pass
@@ -308,11 +314,16 @@ def redact_text_documents(text: str, edits_per_doc: list[list[Edit]], keep_comme
 
 def redact_yaml(text: str, plan: Callable[[Any], list[Edit]], keep_comment: Callable[[str], bool] = lambda _c: False) -> str:
     """YAML text whose every document is reduced by ``plan``; raises Unparseable."""
-    return redact_text_documents(text, _plans(text, plan), keep_comment)
+    docs = _load_all(text)
+    return _redact_documents(text, docs, _plans_of(docs, plan), keep_comment)
 
 
 def _plans(text: str, plan: Callable[[Any], list[Edit]]) -> list[list[Edit]]:
-    return [plan(d) if d is not None else [] for d in _load_all(text)]
+    return _plans_of(_load_all(text), plan)
+
+
+def _plans_of(docs: list[Any], plan: Callable[[Any], list[Edit]]) -> list[list[Edit]]:
+    return [plan(d) if d is not None else [] for d in docs]
 
 
 # -- files of particular forms -------------------------------------------------------------------------

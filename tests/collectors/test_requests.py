@@ -129,3 +129,19 @@ def test_redaction_copies_only_what_it_edits(fake_cluster):
         assert obj == before  # the listed object is left as it was
         edited += bool(edits)
     assert edited >= len(own)
+
+
+def test_a_manifest_with_nothing_to_redact_is_parsed_once(monkeypatch):
+    from kupgrade_lint.collectors import redact
+
+    calls = []
+    real = redact._load_all
+    monkeypatch.setattr(redact, "_load_all", lambda text: calls.append(text) or real(text))
+    plain = "# Source: web/templates/svc.yaml\napiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: 80\n"
+    assert redact.sanitize_manifest(plain).text == plain
+    assert len(calls) == 1
+    calls.clear()
+    secret_env = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    env:\n    - name: P\n      value: hunter2\n"
+    cleaned = redact.sanitize_manifest(secret_env).text
+    assert "hunter2" not in cleaned and cleaned.count("\n") == secret_env.count("\n")
+    assert len(calls) == 2  # the text, then the edited text (checked against the edited data)
