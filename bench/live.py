@@ -381,6 +381,22 @@ def _kubeconfig(path: Path, server: str, ca_pem: bytes) -> Path:
 # -- the run ---------------------------------------------------------------------------------------
 
 
+# The collector's own peak: VmHWM of its address space. (wait4's ru_maxrss is no good here: it
+# keeps the size of this process, cluster and all, that the child was forked from.)
+_CHILD = """
+import atexit, sys
+def _peak():
+    for line in open('/proc/self/status'):
+        if line.startswith('VmHWM:'):
+            sys.stderr.write('\\nkupgrade-live-vmhwm-kb=' + line.split()[1] + '\\n')
+atexit.register(_peak)
+from kupgrade_lint.cli import main
+sys.argv = ['kupgrade-lint'] + sys.argv[1:]
+main()
+"""
+HWM_MARK = b"kupgrade-live-vmhwm-kb="
+
+
 def _du(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
@@ -404,8 +420,8 @@ def run_live(objects: int, latency_ms: float = 20.0, *, concurrency: int = 4, no
             shutil.rmtree(keep)
         with Server(cluster, latency_ms / 1000.0, server_cert.cert_file, server_cert.key_file) as server:
             kubeconfig = _kubeconfig(work / "kubeconfig", server.url, ca.cert_pem)
-            cmd = [python or sys.executable, "-m", "kupgrade_lint", "collect", "--to", str(out), "--kubeconfig", str(kubeconfig),
-                   "--concurrency", str(concurrency)]
+            args = ["collect", "--to", str(out), "--kubeconfig", str(kubeconfig), "--concurrency", str(concurrency)]
+            cmd = [python or sys.executable, "-c", _CHILD, *args]
             code = Path(source or REPO).resolve()
             env = dict(os.environ, PYTHONPATH=str(code))
             env.pop("KUBECONFIG", None)
@@ -463,10 +479,10 @@ def _result(objects, latency_ms, concurrency, cluster, stats, wall, usage, rc, s
         "latency_ms": latency_ms,
         "concurrency": concurrency,
         "wall_s": round(wall, 2),
-        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "peak_rss_mib": round(_peak_kib(stderr) / 1024, 1),
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
         "exit_code": rc,
-        "stderr_tail": stderr.decode("utf-8", "replace").strip().splitlines()[-3:],
+        "stderr_tail": [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip() and HWM_MARK.decode() not in line][-3:],
         "collection_errors": meta.get("collection_errors", []),
         "requests": dict(sorted(stats.requests.items())),
         "requests_total": sum(stats.requests.values()),
@@ -481,6 +497,13 @@ def _result(objects, latency_ms, concurrency, cluster, stats, wall, usage, rc, s
         "build_cluster_s": round(build_s, 1),
         "goals": goals,
     }
+
+
+def _peak_kib(stderr: bytes) -> float:
+    for line in reversed(stderr.splitlines()):
+        if line.startswith(HWM_MARK):
+            return float(line[len(HWM_MARK):])
+    return float("nan")
 
 
 def _mib(n: float) -> str:

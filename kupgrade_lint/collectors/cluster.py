@@ -259,10 +259,14 @@ class _ClusterCollector:
         what = f"list {res.group_version} {res.name}{_scope(res, None)}"
         kept_for_certificates = CERTIFICATE_INPUTS.get(res.name)
 
+        dump = _indented_dumper()
+
         def keep(item: dict) -> tuple:
-            # Secrets are never written; everything else keeps only what allowlist.py allows.
+            # Secrets are never written; everything else keeps only what allowlist.py allows,
+            # held as the bytes to write (a fraction of the memory of the parsed object).
             cleaned = sanitize_object(item) if item.get("kind") != "Secret" else None
-            return _sort_key(item), cleaned, kept_for_certificates(item) if kept_for_certificates else None
+            written = dump(cleaned) if cleaned is not None else None
+            return _sort_key(item), written, kept_for_certificates(item) if kept_for_certificates else None
 
         rows = self._list(res, what, cover=True, keep=keep)
         if rows is None:
@@ -270,7 +274,7 @@ class _ClusterCollector:
         rows.sort(key=lambda row: row[0])
         if kept_for_certificates:
             self.listed[res.name] = [row[2] for row in rows]
-        written = self._write_cleaned(Path("cluster", res.group or "core", res.version, f"{res.name}.json"), [row[1] for row in rows if row[1] is not None])
+        written = self._write_dumped(Path("cluster", res.group or "core", res.version, f"{res.name}.json"), [row[1] for row in rows if row[1] is not None])
         self._cover(coverage_entry(res.kind, LISTED, group=res.group, version=res.version, resource=res.name, objects=written))
 
     def _list_kube_system_configmaps(self, res: APIResource) -> None:
@@ -425,24 +429,28 @@ class _ClusterCollector:
         return self._write_cleaned(rel, cleaned)
 
     def _write_cleaned(self, rel: Path, items: list[dict]) -> int:
-        """Write ``items`` (already sanitized) as one ``kind: List``, an item at a time."""
+        """Write ``items`` (already sanitized) as one ``kind: List``."""
+        dump = _indented_dumper()
+        return self._write_dumped(rel, [dump(item) for item in items])
+
+    def _write_dumped(self, rel: Path, dumped: list[bytes]) -> int:
+        """Write a ``kind: List`` of items already dumped by ``_indented_dumper``, one at a time."""
         path = self.out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        if not items:
+        if not dumped:
             path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": []}, indent=2) + "\n", encoding="utf-8")
         else:
             # Byte for byte what json.dumps(list, indent=2, ensure_ascii=False) writes: each item
             # indented by its depth (two levels); JSON strings hold no raw newline.
-            dump = _indented_dumper()
             with path.open("wb") as out:
                 out.write(_LIST_HEAD)
-                for index, item in enumerate(items):
+                for index, item in enumerate(dumped):
                     if index:
                         out.write(b",\n")
-                    out.write(b"    " + dump(item).replace(b"\n", b"\n    "))
+                    out.write(b"    " + item.replace(b"\n", b"\n    "))
                 out.write(b"\n  ]\n}\n")
-        self.tally.add(objects=len(items))
-        return len(items)
+        self.tally.add(objects=len(dumped))
+        return len(dumped)
 
     def _write_json(self, rel: Path, data: dict) -> None:
         self._write_text(rel, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
