@@ -9,6 +9,9 @@ import copy
 import json
 import math
 from collections import Counter
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pathlib import Path
 
 from kupgrade_lint.collectors import cluster as cluster_module
@@ -145,3 +148,33 @@ def test_a_manifest_with_nothing_to_redact_is_parsed_once(monkeypatch):
     cleaned = redact.sanitize_manifest(secret_env).text
     assert "hunter2" not in cleaned and cleaned.count("\n") == secret_env.count("\n")
     assert len(calls) == 2  # the text, then the edited text (checked against the edited data)
+
+
+def _userinfo_reference(node, path=()):
+    """Every string leaf whose URL userinfo is stripped, in document order (the walk's definition)."""
+    from kupgrade_lint.urls import strip_userinfo
+
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _userinfo_reference(value, path + (key,))
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from _userinfo_reference(item, path + (i,))
+    elif isinstance(node, str) and strip_userinfo(node) != node:
+        yield path, strip_userinfo(node)
+
+
+_leaves = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False),
+    st.sampled_from(["plain", "https://user:pw@example.com/x", "a@b", "http://h/", "x://@", "ftp://u@h and https://v:w@k"]),
+    st.text(max_size=8),
+)
+_trees = st.recursive(_leaves, lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.sampled_from(["a", "b", "spec", "url", "x"]), kids, max_size=4), max_leaves=30)
+
+
+@given(_trees)
+@settings(max_examples=300, deadline=None)
+def test_the_generic_walk_finds_every_url_with_userinfo(tree):
+    from kupgrade_lint.collectors.allowlist import _generic_edits
+
+    assert list(_generic_edits(tree, ())) == list(_userinfo_reference(tree))
