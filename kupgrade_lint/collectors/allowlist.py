@@ -168,11 +168,22 @@ def _generic_edits(node: Any, path: tuple) -> Iterator[Edit]:
                 cleaned = _last_applied(value)
                 if cleaned != value:
                     yield path + (key,), cleaned
-            else:
-                yield from _generic_edits(value, path + (key,))
+            elif isinstance(value, (dict, list)):
+                if value:  # managedFields' fieldsV1 is mostly empty mappings
+                    yield from _generic_edits(value, path + (key,))
+            elif isinstance(value, str) and "@" in value:  # a leaf, seen here rather than in a call of its own
+                clean = strip_userinfo(value)
+                if clean != value:
+                    yield path + (key,), clean
     elif isinstance(node, list):
         for i, item in enumerate(node):
-            yield from _generic_edits(item, path + (i,))
+            if isinstance(item, (dict, list)):
+                if item:
+                    yield from _generic_edits(item, path + (i,))
+            elif isinstance(item, str) and "@" in item:
+                clean = strip_userinfo(item)
+                if clean != item:
+                    yield path + (i,), clean
     elif isinstance(node, str):
         clean = strip_userinfo(node)
         if clean != node:

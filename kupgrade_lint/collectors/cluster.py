@@ -21,7 +21,7 @@ import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, Sequence, TextIO
+from typing import Any, Callable, Sequence, TextIO
 
 from kupgrade_lint.collectors.discovery import APIResource, Discovery, discover
 from kupgrade_lint.collectors.helm import (
@@ -94,7 +94,12 @@ def collect_cluster(
     tally = Tally(progress)
     api = KubeAPI.connect(kubeconfig=kubeconfig, context=context, timeout=timeout)
     collector = _ClusterCollector(api, out_dir, tally, max(1, int(concurrency)), timeout, tuple(wanted))
-    collector.run()
+    from kupgrade_lint.heap import bulk_allocation
+
+    # Parsed pages are trees (no cycles) and the largest resource lives until it is written:
+    # the cyclic collector's runs would walk it again and again for nothing.
+    with bulk_allocation():
+        collector.run()
     summary = tally.summary()
     write_metadata(
         out_dir, server_version=collector.server_version, errors=summary.errors, merge_existing=False,
@@ -214,11 +219,30 @@ class _ClusterCollector:
     # -- lists -----------------------------------------------------------------------------
 
     def _list(
-        self, res: APIResource, what: str, *, namespace: str | None = None, query: dict | None = None, cover: bool = False
-    ) -> list[dict] | None:
+        self,
+        res: APIResource,
+        what: str,
+        *,
+        namespace: str | None = None,
+        query: dict | None = None,
+        cover: bool = False,
+        keep: Callable[[dict], Any] | None = None,
+    ) -> list | None:
+        """The items of a list, typed and sorted by namespace and name.
+
+        With ``keep``, what ``keep`` returns for each typed item, in the order the server sent
+        them (the caller sorts); it runs as each page arrives, so the raw page is dropped early.
+        """
+
+        def typed(item: dict) -> Any:
+            # List responses leave apiVersion/kind off built-in items; kubectl puts them back.
+            out = {"apiVersion": item.get("apiVersion") or res.api_version, "kind": item.get("kind") or res.kind}
+            out.update((k, v) for k, v in item.items() if k not in out)
+            return out if keep is None else keep(out)
+
         try:
             envelope = self.api.list_all(
-                res.collection_path(namespace), query, on_page=lambda _n: self.tally.add(pages=1)
+                res.collection_path(namespace), query, on_page=lambda _n: self.tally.add(pages=1), each=typed
             )
         except ApiError as exc:
             self.tally.error(what, exc.describe())
@@ -226,22 +250,31 @@ class _ClusterCollector:
                 self._cover(coverage_entry(res.kind, status_of_error(exc.status), group=res.group, version=res.version, resource=res.name, detail=exc.describe()))
             return None
         self.tally.add(resources=1)
-        items = []
-        for item in envelope.get("items") or []:
-            # List responses leave apiVersion/kind off built-in items; kubectl puts them back.
-            typed = {"apiVersion": item.get("apiVersion") or res.api_version, "kind": item.get("kind") or res.kind}
-            typed.update((k, v) for k, v in item.items() if k not in typed)
-            items.append(typed)
-        items.sort(key=lambda o: (str(_meta(o).get("namespace") or ""), str(_meta(o).get("name") or "")))
+        items = envelope.get("items") or []
+        if keep is None:
+            items.sort(key=_sort_key)
         return items
 
     def _list_resource(self, res: APIResource) -> None:
         what = f"list {res.group_version} {res.name}{_scope(res, None)}"
-        items = self._list(res, what, cover=True)
-        if items is None:
+        kept_for_certificates = CERTIFICATE_INPUTS.get(res.name)
+
+        dump = _indented_dumper()
+
+        def keep(item: dict) -> tuple:
+            # Secrets are never written; everything else keeps only what allowlist.py allows,
+            # held as the bytes to write (a fraction of the memory of the parsed object).
+            cleaned = sanitize_object(item) if item.get("kind") != "Secret" else None
+            written = dump(cleaned) if cleaned is not None else None
+            return _sort_key(item), written, kept_for_certificates(item) if kept_for_certificates else None
+
+        rows = self._list(res, what, cover=True, keep=keep)
+        if rows is None:
             return
-        self.listed[res.name] = items
-        written = self._write_list(Path("cluster", res.group or "core", res.version, f"{res.name}.json"), items)
+        rows.sort(key=lambda row: row[0])
+        if kept_for_certificates:
+            self.listed[res.name] = [row[2] for row in rows]
+        written = self._write_dumped(Path("cluster", res.group or "core", res.version, f"{res.name}.json"), [row[1] for row in rows if row[1] is not None])
         self._cover(coverage_entry(res.kind, LISTED, group=res.group, version=res.version, resource=res.name, objects=written))
 
     def _list_kube_system_configmaps(self, res: APIResource) -> None:
@@ -393,9 +426,31 @@ class _ClusterCollector:
     def _write_list(self, rel: Path, items: list[dict]) -> int:
         # Secrets are never written; everything else keeps only what allowlist.py allows.
         cleaned = [c for c in (sanitize_object(i) for i in items if i.get("kind") != "Secret") if c is not None]
-        self._write_json(rel, {"apiVersion": "v1", "kind": "List", "metadata": {}, "items": cleaned})
-        self.tally.add(objects=len(cleaned))
-        return len(cleaned)
+        return self._write_cleaned(rel, cleaned)
+
+    def _write_cleaned(self, rel: Path, items: list[dict]) -> int:
+        """Write ``items`` (already sanitized) as one ``kind: List``."""
+        dump = _indented_dumper()
+        return self._write_dumped(rel, [dump(item) for item in items])
+
+    def _write_dumped(self, rel: Path, dumped: list[bytes]) -> int:
+        """Write a ``kind: List`` of items already dumped by ``_indented_dumper``, one at a time."""
+        path = self.out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not dumped:
+            path.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": []}, indent=2) + "\n", encoding="utf-8")
+        else:
+            # Byte for byte what json.dumps(list, indent=2, ensure_ascii=False) writes: each item
+            # indented by its depth (two levels); JSON strings hold no raw newline.
+            with path.open("wb") as out:
+                out.write(_LIST_HEAD)
+                for index, item in enumerate(dumped):
+                    if index:
+                        out.write(b",\n")
+                    out.write(b"    " + item.replace(b"\n", b"\n    "))
+                out.write(b"\n  ]\n}\n")
+        self.tally.add(objects=len(dumped))
+        return len(dumped)
 
     def _write_json(self, rel: Path, data: dict) -> None:
         self._write_text(rel, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
@@ -404,6 +459,70 @@ class _ClusterCollector:
         path = self.out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+
+
+_LIST_HEAD = b'{\n  "apiVersion": "v1",\n  "kind": "List",\n  "metadata": {},\n  "items": [\n'
+
+
+def _indented_dumper() -> Callable[[dict], bytes]:
+    """UTF-8 of ``json.dumps(obj, indent=2, ensure_ascii=False)``, through orjson where that is the same.
+
+    orjson writes the same text for everything but floats (``1e-07`` against ``1e-7``), integers
+    beyond 64 bits and strings with lone surrogates; it refuses all three (floats arrive as
+    ``kubeapi.JsonFloat``, which it does not serialise), and those objects go through ``json``.
+    """
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - orjson is a dependency
+        orjson = None
+
+    def dump(obj: dict) -> bytes:
+        if orjson is not None:
+            try:
+                return orjson.dumps(obj, option=orjson.OPT_INDENT_2)
+            except TypeError:
+                pass
+        return json.dumps(obj, indent=2, ensure_ascii=False).encode("utf-8")
+
+    return dump
+
+
+def _slim_pod(pod: dict) -> dict:
+    """What finding a webhook's certificate reads of a pod: namespace, labels, volumes."""
+    meta, spec = pod.get("metadata"), pod.get("spec")
+    if not isinstance(meta, dict) or not isinstance(spec, dict):
+        return pod
+    return {
+        "metadata": {k: meta[k] for k in ("namespace", "labels") if k in meta},
+        "spec": {k: spec[k] for k in ("volumes",) if k in spec},
+    }
+
+
+def _slim_service(service: dict) -> dict:
+    """What finding a webhook's certificate reads of a Service: namespace, name, selector."""
+    meta, spec = service.get("metadata"), service.get("spec")
+    if not isinstance(meta, dict) or not isinstance(spec, dict):
+        return service
+    return {
+        "metadata": {k: meta[k] for k in ("namespace", "name") if k in meta},
+        "spec": {k: spec[k] for k in ("selector",) if k in spec},
+    }
+
+
+# Listed resources kept in memory after they are written, for the webhook certificates (what
+# of each object is kept); the rest of the cluster is dropped once written.
+CERTIFICATE_INPUTS: dict[str, Callable[[dict], dict]] = {
+    "mutatingwebhookconfigurations": lambda obj: obj,
+    "validatingwebhookconfigurations": lambda obj: obj,
+    "customresourcedefinitions": lambda obj: obj,
+    "apiservices": lambda obj: obj,
+    "services": _slim_service,
+    "pods": _slim_pod,
+}
+
+
+def _sort_key(obj: dict) -> tuple[str, str]:
+    return (str(_meta(obj).get("namespace") or ""), str(_meta(obj).get("name") or ""))
 
 
 def _meta(obj: dict) -> dict:

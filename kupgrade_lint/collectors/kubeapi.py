@@ -67,6 +67,23 @@ MAX_BODY_BYTES = 512 * 1024 * 1024
 _CHUNK = 1024 * 1024
 
 
+class JsonFloat(float):
+    """A float read from a response, kept apart from plain floats so writers can tell.
+
+    ``json.dumps`` prints it exactly as a float (``float.__repr__``); a faster encoder that
+    prints floats differently (orjson writes ``1e-7`` where ``json`` writes ``1e-07``) refuses
+    it, so a writer can use that encoder for objects without floats and stay byte-identical.
+    ``NaN`` and ``Infinity`` (which ``json.loads`` accepts) become one too.
+    """
+
+    __slots__ = ()
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """``json.loads``, with every float (and NaN/Infinity) a ``JsonFloat``."""
+    return json.loads(raw, parse_float=JsonFloat, parse_constant=JsonFloat)
+
+
 class _BodyError(Exception):
     """A response body that could not be read whole in time or within the size cap."""
 
@@ -218,7 +235,7 @@ class KubeAPI:
                     if not parse:
                         return raw
                     try:
-                        body = json.loads(raw)
+                        body = parse_json(raw)
                         if not isinstance(body, dict):
                             raise ValueError("not a JSON object")
                         return body
@@ -249,10 +266,13 @@ class KubeAPI:
         query: dict[str, Any] | None = None,
         *,
         on_page: Callable[[int], None] | None = None,
+        each: Callable[[dict], Any] | None = None,
     ) -> dict:
         """Every item of a collection, page by page (``limit``/``continue``).
 
-        Returns the first page's List envelope with ``items`` holding all items. A continue
+        Returns the first page's List envelope with ``items`` holding all items; with ``each``,
+        ``items`` holds what ``each`` returned for every item (``None`` is left out), called as
+        each page arrives so that only one page of raw items is alive at a time. A continue
         token that expired (410 Gone) is replaced by the inconsistent token the Status carries
         when there is one, else the list restarts from the beginning
         (https://kubernetes.io/docs/reference/using-api/api-concepts/#retrieving-large-results-sets-in-chunks).
@@ -280,7 +300,12 @@ class KubeAPI:
                     on_page(len(page.get("items") or []))
                 if envelope is None:
                     envelope = page
-                items.extend(i for i in (page.get("items") or []) if isinstance(i, dict))
+                raw_items = page.pop("items", None) or []
+                if each is None:
+                    items.extend(i for i in raw_items if isinstance(i, dict))
+                else:
+                    items.extend(kept for kept in (each(i) for i in raw_items if isinstance(i, dict)) if kept is not None)
+                del raw_items
                 token = (page.get("metadata") or {}).get("continue") or None
                 if not token:
                     envelope = dict(envelope)

@@ -91,7 +91,59 @@ def apply_edits(data: Any, edits: list[Edit]) -> Any:
 
 def sanitize_object(obj: dict) -> dict:
     """The object as it may be written to a snapshot (the allow-list of ``allowlist.py``)."""
-    return apply_edits(obj, object_edits(obj))
+    return edited_tree(obj, object_edits(obj))
+
+
+def edited_tree(data: Any, edits: list[Edit]) -> Any:
+    """``apply_edits`` for a tree (parsed JSON: no value reachable by two paths), copying less.
+
+    Only the containers on the path to an edit are copied; everything else is shared with
+    ``data``, which is left as it was. The result equals ``apply_edits(data, edits)``: in a tree
+    an edit is seen through its own path only, so copying just that path is the same as
+    copying all of it. (YAML with anchors is not a tree: use ``apply_edits`` there.)
+    """
+    if not edits:
+        return data
+    if not isinstance(data, (dict, list)):
+        return apply_edits(data, edits)
+    result = _shallow(data)
+    owned = {id(result): result}  # containers of the result that are copies, safe to change
+    for path, value in _minimal(edits):
+        if not path:
+            result = value
+            continue
+        parent = result
+        ok = True
+        for part in path[:-1]:
+            if isinstance(parent, dict) and part in parent or (
+                isinstance(parent, list) and isinstance(part, int) and 0 <= part < len(parent)
+            ):
+                child = parent[part]
+                if isinstance(child, (dict, list)) and id(child) not in owned:
+                    child = _shallow(child)
+                    owned[id(child)] = child
+                    parent[part] = child
+                parent = child
+            elif isinstance(parent, dict):
+                child = {}
+                owned[id(child)] = child
+                parent[part] = child
+                parent = child
+            else:
+                ok = False
+                break
+        if not ok:
+            continue
+        last = path[-1]
+        if isinstance(parent, dict):
+            parent[last] = value
+        elif isinstance(parent, list) and isinstance(last, int) and 0 <= last < len(parent):
+            parent[last] = value
+    return result
+
+
+def _shallow(container: Any) -> Any:
+    return dict(container) if isinstance(container, dict) else list(container)
 
 
 def certificates_only(pem: str) -> str:
@@ -235,15 +287,21 @@ def redact_text_documents(text: str, edits_per_doc: list[list[Edit]], keep_comme
     Lines keep their numbers when the edits can be spliced into the text as written; the
     result is parsed again and must equal the edited data, else the edited data is dumped.
     """
-    docs = _load_all(text)
+    return _redact_documents(text, _load_all(text), edits_per_doc, keep_comment)
+
+
+def _redact_documents(text: str, docs: list[Any], edits_per_doc: list[list[Edit]], keep_comment: Callable[[str], bool]) -> str:
+    """``redact_text_documents`` with ``docs`` the documents of ``text``, already parsed."""
     if len(docs) != len(edits_per_doc):
         raise ValueError("one list of edits per document is needed")
     expected = [apply_edits(d, e) for d, e in zip(docs, edits_per_doc)]
-    spliced = _spliced(text, edits_per_doc) if any(edits_per_doc) else text
+    edited = any(edits_per_doc)
+    spliced = _spliced(text, edits_per_doc) if edited else text
     if spliced is not None:
         try:
             cleaned = strip_comments(spliced, keep_comment)
-            if _load_all(cleaned) == expected:
+            # Unchanged text parses to what it parsed to (and nothing was edited): no second parse.
+            if (not edited and cleaned == text) or _load_all(cleaned) == expected:
                 return cleaned
         except Unparseable:
             pass
@@ -256,11 +314,16 @@ def redact_text_documents(text: str, edits_per_doc: list[list[Edit]], keep_comme
 
 def redact_yaml(text: str, plan: Callable[[Any], list[Edit]], keep_comment: Callable[[str], bool] = lambda _c: False) -> str:
     """YAML text whose every document is reduced by ``plan``; raises Unparseable."""
-    return redact_text_documents(text, _plans(text, plan), keep_comment)
+    docs = _load_all(text)
+    return _redact_documents(text, docs, _plans_of(docs, plan), keep_comment)
 
 
 def _plans(text: str, plan: Callable[[Any], list[Edit]]) -> list[list[Edit]]:
-    return [plan(d) if d is not None else [] for d in _load_all(text)]
+    return _plans_of(_load_all(text), plan)
+
+
+def _plans_of(docs: list[Any], plan: Callable[[Any], list[Edit]]) -> list[list[Edit]]:
+    return [plan(d) if d is not None else [] for d in docs]
 
 
 # -- files of particular forms -------------------------------------------------------------------------
