@@ -125,11 +125,6 @@ def _orjson_bytes(doc: Any) -> bytes | None:
         return None
 
 
-def _encoded(doc: Any) -> str:
-    data = _orjson_bytes(doc)
-    return data.decode("utf-8") if data is not None else json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-
-
 # Findings are encoded a batch at a time and written as they come: neither the whole report as
 # dicts nor as one string is held at once (tens of megabytes for tens of thousands of findings).
 _BATCH = 2000
@@ -138,14 +133,14 @@ _EMPTY_FINDINGS = '"findings": []\n}\n'
 
 def render(report: Report, stream: TextIO, color: bool = False) -> None:
     """Write the report as indented JSON; the same report gives the same bytes."""
-    head = _encoded(report_dict(report, findings=False))
+    head = indented_json(report_dict(report, findings=False))
     if not report.findings or not head.endswith(_EMPTY_FINDINGS):  # findings are the last key
-        stream.write(head if not report.findings else _encoded(report_dict(report)))
+        stream.write(head if not report.findings else indented_json(report_dict(report)))
         return
     stream.write(head[: -len("[]\n}\n")] + "[\n")
     findings = report.findings
     for start in range(0, len(findings), _BATCH):
-        text = _encoded([finding_dict(f) for f in findings[start : start + _BATCH]])
+        text = indented_json([finding_dict(f) for f in findings[start : start + _BATCH]])
         # One level deeper than a list of its own: every line two more spaces (a newline in a
         # string is written as \\n, so each raw newline is the layout's).
         body = "  " + text[2:-3].replace("\n", "\n  ")  # without "[\n" and "\n]\n"
