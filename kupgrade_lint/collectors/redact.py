@@ -61,32 +61,7 @@ def apply_edits(data: Any, edits: list[Edit]) -> Any:
     """A copy of ``data`` with each ``(path, value)`` edit applied (missing parents are created)."""
     if not edits:
         return data
-    result = copy.deepcopy(data)
-    for path, value in _minimal(edits):
-        if not path:
-            result = value
-            continue
-        parent = result
-        ok = True
-        for part in path[:-1]:
-            if isinstance(parent, dict) and part in parent:
-                parent = parent[part]
-            elif isinstance(parent, list) and isinstance(part, int) and 0 <= part < len(parent):
-                parent = parent[part]
-            elif isinstance(parent, dict):
-                parent[part] = {}
-                parent = parent[part]
-            else:
-                ok = False
-                break
-        if not ok:
-            continue
-        last = path[-1]
-        if isinstance(parent, dict):
-            parent[last] = value
-        elif isinstance(parent, list) and isinstance(last, int) and 0 <= last < len(parent):
-            parent[last] = value
-    return result
+    return _set_paths(copy.deepcopy(data), edits, None)
 
 
 def sanitize_object(obj: dict) -> dict:
@@ -107,7 +82,13 @@ def edited_tree(data: Any, edits: list[Edit]) -> Any:
     if not isinstance(data, (dict, list)):
         return apply_edits(data, edits)
     result = _shallow(data)
-    owned = {id(result): result}  # containers of the result that are copies, safe to change
+    return _set_paths(result, edits, {id(result): result})
+
+
+def _set_paths(result: Any, edits: list[Edit], owned: dict | None) -> Any:
+    """Apply ``edits`` to ``result`` in place, creating missing parents. With ``owned`` (the ids
+    of the containers that are copies, safe to change), every other container on an edit's path
+    is copied first; without it, ``result`` is a deep copy and is changed as it is."""
     for path, value in _minimal(edits):
         if not path:
             result = value
@@ -119,14 +100,15 @@ def edited_tree(data: Any, edits: list[Edit]) -> Any:
                 isinstance(parent, list) and isinstance(part, int) and 0 <= part < len(parent)
             ):
                 child = parent[part]
-                if isinstance(child, (dict, list)) and id(child) not in owned:
+                if owned is not None and isinstance(child, (dict, list)) and id(child) not in owned:
                     child = _shallow(child)
                     owned[id(child)] = child
                     parent[part] = child
                 parent = child
             elif isinstance(parent, dict):
                 child = {}
-                owned[id(child)] = child
+                if owned is not None:
+                    owned[id(child)] = child
                 parent[part] = child
                 parent = child
             else:
