@@ -56,6 +56,7 @@ from kupgrade_lint.collectors.tlscerts import (
     webhook_endpoints,
 )
 from kupgrade_lint.errors import CollectionError
+from kupgrade_lint.json_text import indented_bytes
 
 
 # kube-system ConfigMaps that hold cluster configuration kubeadm (and kubespray, which runs
@@ -259,13 +260,11 @@ class _ClusterCollector:
         what = f"list {res.group_version} {res.name}{_scope(res, None)}"
         kept_for_certificates = CERTIFICATE_INPUTS.get(res.name)
 
-        dump = _indented_dumper()
-
         def keep(item: dict) -> tuple:
             # Secrets are never written; everything else keeps only what allowlist.py allows,
             # held as the bytes to write (a fraction of the memory of the parsed object).
             cleaned = sanitize_object(item) if item.get("kind") != "Secret" else None
-            written = dump(cleaned) if cleaned is not None else None
+            written = indented_bytes(cleaned) if cleaned is not None else None
             return _sort_key(item), written, kept_for_certificates(item) if kept_for_certificates else None
 
         rows = self._list(res, what, cover=True, keep=keep)
@@ -430,11 +429,10 @@ class _ClusterCollector:
 
     def _write_cleaned(self, rel: Path, items: list[dict]) -> int:
         """Write ``items`` (already sanitized) as one ``kind: List``."""
-        dump = _indented_dumper()
-        return self._write_dumped(rel, [dump(item) for item in items])
+        return self._write_dumped(rel, [indented_bytes(item) for item in items])
 
     def _write_dumped(self, rel: Path, dumped: list[bytes]) -> int:
-        """Write a ``kind: List`` of items already dumped by ``_indented_dumper``, one at a time."""
+        """Write a ``kind: List`` of items already dumped by ``json_text.indented_bytes``, one at a time."""
         path = self.out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         if not dumped:
@@ -464,49 +462,16 @@ class _ClusterCollector:
 _LIST_HEAD = b'{\n  "apiVersion": "v1",\n  "kind": "List",\n  "metadata": {},\n  "items": [\n'
 
 
-def _indented_dumper() -> Callable[[dict], bytes]:
-    """UTF-8 of ``json.dumps(obj, indent=2, ensure_ascii=False)``, through orjson where that is the same.
+def _slim(metadata: tuple[str, ...], spec: tuple[str, ...]) -> Callable[[dict], dict]:
+    """What finding a webhook's certificate reads of an object: these metadata and spec fields."""
 
-    orjson writes the same text for everything but floats (``1e-07`` against ``1e-7``), integers
-    beyond 64 bits and strings with lone surrogates; it refuses all three (floats arrive as
-    ``kubeapi.JsonFloat``, which it does not serialise), and those objects go through ``json``.
-    """
-    try:
-        import orjson
-    except ImportError:  # pragma: no cover - orjson is a dependency
-        orjson = None
+    def slim(obj: dict) -> dict:
+        meta, body = obj.get("metadata"), obj.get("spec")
+        if not isinstance(meta, dict) or not isinstance(body, dict):
+            return obj
+        return {"metadata": {k: meta[k] for k in metadata if k in meta}, "spec": {k: body[k] for k in spec if k in body}}
 
-    def dump(obj: dict) -> bytes:
-        if orjson is not None:
-            try:
-                return orjson.dumps(obj, option=orjson.OPT_INDENT_2)
-            except TypeError:
-                pass
-        return json.dumps(obj, indent=2, ensure_ascii=False).encode("utf-8")
-
-    return dump
-
-
-def _slim_pod(pod: dict) -> dict:
-    """What finding a webhook's certificate reads of a pod: namespace, labels, volumes."""
-    meta, spec = pod.get("metadata"), pod.get("spec")
-    if not isinstance(meta, dict) or not isinstance(spec, dict):
-        return pod
-    return {
-        "metadata": {k: meta[k] for k in ("namespace", "labels") if k in meta},
-        "spec": {k: spec[k] for k in ("volumes",) if k in spec},
-    }
-
-
-def _slim_service(service: dict) -> dict:
-    """What finding a webhook's certificate reads of a Service: namespace, name, selector."""
-    meta, spec = service.get("metadata"), service.get("spec")
-    if not isinstance(meta, dict) or not isinstance(spec, dict):
-        return service
-    return {
-        "metadata": {k: meta[k] for k in ("namespace", "name") if k in meta},
-        "spec": {k: spec[k] for k in ("selector",) if k in spec},
-    }
+    return slim
 
 
 # Listed resources kept in memory after they are written, for the webhook certificates (what
@@ -516,8 +481,8 @@ CERTIFICATE_INPUTS: dict[str, Callable[[dict], dict]] = {
     "validatingwebhookconfigurations": lambda obj: obj,
     "customresourcedefinitions": lambda obj: obj,
     "apiservices": lambda obj: obj,
-    "services": _slim_service,
-    "pods": _slim_pod,
+    "services": _slim(("namespace", "name"), ("selector",)),
+    "pods": _slim(("namespace", "labels"), ("volumes",)),
 }
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TextIO
 
 from kupgrade_lint.findings import Coverage, Finding, Location, Report
+from kupgrade_lint.json_text import indented_text
 
 FORMAT_VERSION = 1
 
@@ -102,27 +102,8 @@ def report_dict(report: Report, findings: bool = True) -> dict[str, Any]:
 
 
 def indented_json(doc: Any) -> str:
-    """``json.dumps(doc, indent=2, ensure_ascii=False) + "\\n"``, encoded by orjson when it can.
-
-    The json module encodes in Python (seconds for tens of thousands of findings); orjson's
-    ``OPT_INDENT_2`` writes the same bytes for what reports hold (strings, ints, booleans, null,
-    lists, string-keyed dicts). What it refuses (a non-string key, an int beyond 64 bits, a lone
-    surrogate) goes to the json module, which decides as before. Reports hold no floats, the one
-    type the two spell differently (``1e+16`` against ``1e16``, ``NaN`` against ``null``).
-    """
-    data = _orjson_bytes(doc)
-    return data.decode("utf-8") if data is not None else json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-
-
-def _orjson_bytes(doc: Any) -> bytes | None:
-    try:
-        import orjson
-    except ImportError:  # pragma: no cover - orjson is a dependency; a bare checkout still works
-        return None
-    try:
-        return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
-    except TypeError:
-        return None
+    """``json.dumps(doc, indent=2, ensure_ascii=False) + "\\n"``, encoded by orjson where that is the same (``json_text``)."""
+    return indented_text(doc) + "\n"
 
 
 # Findings are encoded a batch at a time and written as they come: neither the whole report as
